@@ -1,0 +1,61 @@
+"""The ASGI application: every dialect's routes over one Platform."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from relais.api.paths import CollapseSlashes
+from relais.api.smsfactor.formats import reply_format
+from relais.api.smsfactor.replies import reply
+from relais.api.smsfactor.routes import routes as smsfactor_routes
+from relais.services.platform import Platform
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    platform: Platform = request.app.state.platform
+    fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
+    return reply(
+        {"status": -5, "message": "Resource not found", "details": f"No route {request.url.path}"},
+        fmt,
+        http_status=404,
+    )
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    platform: Platform = request.app.state.platform
+    fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
+    return reply(
+        {
+            "status": -7,
+            "message": "Data error",
+            "details": f"{request.method} is not allowed on {request.url.path}",
+        },
+        fmt,
+        http_status=405,
+    )
+
+
+def create_app(
+    platform: Platform, *, lifespan: contextlib.AbstractAsyncContextManager | None = None
+) -> ASGIApp:
+    @contextlib.asynccontextmanager
+    async def run(app: Starlette) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan:
+                yield
+
+    app = Starlette(
+        routes=smsfactor_routes,
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+        lifespan=run,
+    )
+    app.state.platform = platform
+    return CollapseSlashes(app)

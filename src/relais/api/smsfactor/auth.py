@@ -1,0 +1,64 @@
+"""Who is calling: every credential form SMSFactor clients use (api_reference §1.1), tried
+in this order: Bearer header, `token` query, `sfusername`/`sfpassword` headers, body
+`authentication` (or the legacy spelling `authentification`), `username`/`password` query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from relais.errors import AuthenticationFailed
+from relais.services import accounts
+from relais.services.platform import AccountRef, Platform
+
+
+def has_header_credentials(request: Request) -> bool:
+    headers = request.headers
+    query = request.query_params
+    return (
+        "authorization" in headers
+        or "token" in query
+        or "sfusername" in headers
+        or ("username" in query and "password" in query)
+    )
+
+
+def _body_credentials(body: dict[str, Any]) -> dict[str, Any] | None:
+    for root in body.values():
+        if isinstance(root, dict):
+            found = root.get("authentication") or root.get("authentification")
+            if isinstance(found, dict):
+                return found
+    return None
+
+
+async def authenticate(platform: Platform, request: Request, body: dict[str, Any]) -> AccountRef:
+    headers = request.headers
+    query = request.query_params
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            raise AuthenticationFailed("Token invalide")
+        return await accounts.authenticate_token(platform, token.strip())
+    token = query.get("token")
+    if token is not None:
+        return await accounts.authenticate_token(platform, token)
+    username = headers.get("sfusername")
+    if username is not None:
+        return await accounts.authenticate_password(
+            platform, username, headers.get("sfpassword", "")
+        )
+    found = _body_credentials(body)
+    if found is not None:
+        if found.get("token"):
+            return await accounts.authenticate_token(platform, str(found["token"]))
+        return await accounts.authenticate_password(
+            platform, str(found.get("username", "")), str(found.get("password", ""))
+        )
+    if "username" in query:
+        return await accounts.authenticate_password(
+            platform, query["username"], query.get("password", "")
+        )
+    raise AuthenticationFailed("Aucun identifiant: envoyez Authorization: Bearer <token>")

@@ -1,0 +1,18 @@
+"""The SMSFactor URL map."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from relais.api.smsfactor import views
+
+routes = [
+    Route("/send", views.send_single, methods=["GET"]),
+    Route("/send", views.send_campaign, methods=["POST"]),
+    Route("/send/simulate", views.simulate_single, methods=["GET"]),
+    Route("/send/simulate", views.simulate_campaign, methods=["POST"]),
+    Route("/send/{id}", views.cancel_campaign, methods=["DELETE"]),
+    Route("/credits", views.get_credits, methods=["GET"]),
+    Route("/campaign/{id}", views.get_campaign, methods=["GET"]),
+    Route("/campaigns", views.list_campaigns, methods=["GET"]),
+]

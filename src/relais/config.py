@@ -1,0 +1,104 @@
+"""Settings read once from the environment (`RELAIS_*`); nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relais.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///relais.db"
+
+
+def _env_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def parse_outcome_mix(raw: str) -> dict[str, float]:
+    """`delivered=0.9,not_delivered=0.05,expired=0.05` -> weights by final status."""
+    from relais.core.status import FINAL_STATUSES, MessageStatus
+
+    mix: dict[str, float] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        name, _, weight = item.partition("=")
+        name = name.strip().lower()
+        try:
+            status = MessageStatus(name)
+            value = float(weight)
+        except ValueError:
+            raise ConfigError(f"bad simulator outcome {item.strip()!r}") from None
+        if status not in FINAL_STATUSES or value < 0:
+            raise ConfigError(f"bad simulator outcome {item.strip()!r}")
+        mix[status.value] = value
+    if not mix or sum(mix.values()) <= 0:
+        raise ConfigError("the simulator outcome mix needs at least one positive weight")
+    return mix
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Response format when the client sends no usable Accept header (SMSFactor: XML).
+    default_format: str = "xml"
+    dispatcher_enabled: bool = True
+    dispatch_batch_size: int = 500
+    claim_lease_seconds: int = 60
+    simulator_receipt_delay_ms: int = 200
+    simulator_outcomes: dict[str, float] = field(default_factory=lambda: {"delivered": 1.0})
+    simulator_seed: int | None = None
+    max_parts: int = 10
+    sqlite_synchronous: str = "FULL"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        default_format = env.get("RELAIS_DEFAULT_FORMAT", "xml").lower()
+        if default_format not in {"xml", "json"}:
+            raise ConfigError("RELAIS_DEFAULT_FORMAT must be xml or json")
+        outcomes = env.get("RELAIS_SIMULATOR_OUTCOMES")
+        seed = env.get("RELAIS_SIMULATOR_SEED")
+        return cls(
+            database_url=env.get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            host=env.get("RELAIS_HOST") or "127.0.0.1",
+            port=_env_int(env, "RELAIS_PORT", 8080),
+            default_format=default_format,
+            dispatcher_enabled=_env_bool(env, "RELAIS_DISPATCHER", True),
+            dispatch_batch_size=_env_int(env, "RELAIS_DISPATCH_BATCH", 500),
+            claim_lease_seconds=_env_int(env, "RELAIS_CLAIM_LEASE_SECONDS", 60),
+            simulator_receipt_delay_ms=_env_int(env, "RELAIS_SIMULATOR_RECEIPT_DELAY_MS", 200),
+            simulator_outcomes=parse_outcome_mix(outcomes) if outcomes else {"delivered": 1.0},
+            simulator_seed=int(seed) if seed else None,
+            max_parts=_env_int(env, "RELAIS_MAX_PARTS", 10),
+            sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path:
+        if not self.is_sqlite:
+            raise ConfigError("not a SQLite database URL")
+        return Path(self.database_url.split(":///", 1)[1])

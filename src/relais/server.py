@@ -1,0 +1,51 @@
+"""One process: the HTTP API, the dispatcher and the carrier simulator over one Platform."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.types import ASGIApp
+
+from relais.api.app import create_app
+from relais.config import Settings
+from relais.delivery.connectors.simulator import CarrierSimulator
+from relais.delivery.dispatcher import Dispatcher
+from relais.services.platform import Platform
+
+
+def build_dispatcher(platform: Platform) -> Dispatcher:
+    settings = platform.settings
+    connector = CarrierSimulator(
+        receipt_delay_ms=settings.simulator_receipt_delay_ms,
+        outcomes=settings.simulator_outcomes,
+        seed=settings.simulator_seed,
+    )
+    dispatcher = Dispatcher(
+        platform,
+        connector,
+        batch_size=settings.dispatch_batch_size,
+        lease_ms=settings.claim_lease_seconds * 1000,
+    )
+    platform.on_queued = dispatcher.wake
+    return dispatcher
+
+
+@contextlib.asynccontextmanager
+async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
+    """Start the background work of a serving process and stop it cleanly."""
+    dispatcher = build_dispatcher(platform) if platform.settings.dispatcher_enabled else None
+    if dispatcher is not None:
+        await dispatcher.start()
+    try:
+        yield dispatcher
+    finally:
+        if dispatcher is not None:
+            await dispatcher.stop()
+        await platform.close()
+
+
+def app_from_env() -> ASGIApp:
+    """The factory granian calls in its worker: settings come from RELAIS_* variables."""
+    platform = Platform.open(Settings.from_env())
+    return create_app(platform, lifespan=running(platform))

@@ -1,0 +1,143 @@
+"""Creating accounts and checking who a request comes from."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+
+import phonenumbers
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from relais.core.instant import to_ms
+from relais.errors import AuthenticationFailed, InvalidField
+from relais.services.platform import AccountRef, Platform
+from relais.store import accounts as account_store
+from relais.store import ledger
+from relais.store import tokens as token_store
+from relais.store.database import storage_errors
+
+_hasher = PasswordHasher()
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Verified against nothing: a real hash, so an unknown email costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def validate_country(code: str) -> str:
+    country = code.strip().upper()
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidField(f"Unknown country code {code!r}: use ISO 3166 alpha-2, like FR")
+    return country
+
+
+async def create_account(
+    platform: Platform, *, email: str, password: str, country: str = "FR", credits: int = 0
+) -> int:
+    email = email.strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise InvalidField(f"Invalid email address {email!r}")
+    if not 6 <= len(password) <= 128:
+        raise InvalidField("The password must have 6 to 128 characters")
+    if credits < 0:
+        raise InvalidField("Credits cannot be negative")
+    country = validate_country(country)
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    now_ms = to_ms(platform.clock())
+
+    def work(conn) -> int:
+        if account_store.get_by_email(conn, email) is not None:
+            raise InvalidField(f"An account with email {email} already exists")
+        account_id = account_store.insert_account(
+            conn, email=email, password_hash=password_hash, country=country, now_ms=now_ms
+        )
+        if credits:
+            ledger.credit(
+                conn,
+                account_id=account_id,
+                amount=credits,
+                reason=ledger.LedgerReason.TOPUP,
+                note="initial credits",
+                now_ms=now_ms,
+            )
+        return account_id
+
+    return await platform.db.write(work)
+
+
+async def find_account(platform: Platform, *, email: str) -> AccountRef:
+    row = await platform.db.read(
+        lambda conn: account_store.get_by_email(conn, email.strip().lower())
+    )
+    if row is None:
+        raise InvalidField(f"No account with email {email}")
+    return AccountRef(row.id, row.email, row.country)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(platform: Platform, *, account_id: int, name: str = "") -> str:
+    """A new API token; its value is returned once and only its digest is stored."""
+    token = "rl_" + secrets.token_urlsafe(32)
+    now_ms = to_ms(platform.clock())
+    await platform.db.write(
+        lambda conn: token_store.insert_token(
+            conn, account_id=account_id, token_hash=token_digest(token), name=name, now_ms=now_ms
+        )
+    )
+    return token
+
+
+async def authenticate_token(platform: Platform, token: str) -> AccountRef:
+    if not token or len(token) > 512:
+        raise AuthenticationFailed("Token invalide")
+    digest = token_digest(token)
+    cached = platform.tokens.get(digest)
+    if cached is None:
+
+        def work(conn):
+            owner = token_store.owner_of(conn, digest)
+            if owner is None:
+                return None
+            account = account_store.get_by_id(conn, owner.account_id)
+            return owner, account
+
+        with storage_errors():
+            found = await platform.db.read(work)
+        if found is None:
+            raise AuthenticationFailed("Token invalide")
+        owner, account = found
+        cached = (owner, AccountRef(account.id, account.email, account.country))
+        platform.tokens.put(digest, cached)
+    owner, ref = cached  # type: ignore[misc]
+    now_ms = to_ms(platform.clock())
+    if (
+        not owner.account_active
+        or owner.revoked_at is not None
+        or (owner.expires_at is not None and owner.expires_at <= now_ms)
+    ):
+        raise AuthenticationFailed("Token invalide")
+    return ref
+
+
+async def authenticate_password(platform: Platform, email: str, password: str) -> AccountRef:
+    """Legacy email + password on each request; argon2 runs once per minute per login."""
+    key = hashlib.sha256(f"{email}\0{password}".encode()).hexdigest()
+    cached = platform.logins.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    normalized = email.strip().lower()
+    row = await platform.db.read(lambda conn: account_store.get_by_email(conn, normalized))
+    stored = row.password_hash if row is not None else _DUMMY_HASH
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        raise AuthenticationFailed("Utilisateur ou mot de passe incorrect") from None
+    if row is None or not row.active:
+        raise AuthenticationFailed("Utilisateur ou mot de passe incorrect")
+    ref = AccountRef(row.id, row.email, row.country)
+    platform.logins.put(key, ref)
+    return ref

@@ -1,0 +1,142 @@
+"""Reading and cancelling an account's campaigns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relais.core.instant import to_ms
+from relais.core.status import ERROR_STATUSES, CampaignStatus, MessageStatus
+from relais.errors import InvalidField, NotCancellable, NotFound
+from relais.services.platform import AccountRef, Platform
+from relais.store import campaigns as campaign_store
+from relais.store import ledger
+from relais.store.accounts import get_balance
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReport:
+    campaign: campaign_store.CampaignRow
+    state: str  # Scheduled | Sending | Sent | Cancelled
+    delivered: int
+    error: int
+    expired: int
+    network_error: int
+    messages: int
+
+    @property
+    def delivery_rate(self) -> int:
+        return round(100 * self.delivered / self.messages) if self.messages else 0
+
+
+def _report(row: campaign_store.CampaignRow, counts: dict[str, int], now_ms: int) -> CampaignReport:
+    pending = sum(
+        counts.get(s.value, 0)
+        for s in (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
+    )
+    if row.status == CampaignStatus.CANCELLED.value:
+        state = "Cancelled"
+    elif row.status == CampaignStatus.SCHEDULED.value and row.send_at > now_ms:
+        state = "Scheduled"
+    elif pending:
+        state = "Sending"
+    else:
+        state = "Sent"
+    return CampaignReport(
+        campaign=row,
+        state=state,
+        delivered=counts.get(MessageStatus.DELIVERED.value, 0),
+        error=sum(counts.get(s.value, 0) for s in ERROR_STATUSES),
+        expired=counts.get(MessageStatus.EXPIRED.value, 0),
+        network_error=counts.get(MessageStatus.NETWORK_ERROR.value, 0),
+        messages=sum(counts.values()),
+    )
+
+
+async def get_campaign(
+    platform: Platform, *, account: AccountRef, campaign_id: int
+) -> CampaignReport:
+    def work(conn):
+        row = campaign_store.get_campaign(conn, account_id=account.id, campaign_id=campaign_id)
+        if row is None:
+            return None
+        return row, campaign_store.status_counts(conn, [row.id])[row.id]
+
+    found = await platform.db.read(work)
+    if found is None:
+        raise NotFound("Campaign not found")
+    return _report(*found, to_ms(platform.clock()))
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPage:
+    reports: list[CampaignReport]
+    total: int
+    filtered: int
+
+
+async def list_campaigns(
+    platform: Platform,
+    *,
+    account: AccountRef,
+    start: int = 0,
+    length: int = 100,
+    sort: str = "-id",
+    date_start_ms: int | None = None,
+    date_end_ms: int | None = None,
+    text: str | None = None,
+    sms_min: int | None = None,
+    sms_max: int | None = None,
+) -> CampaignPage:
+    if start < 0 or not 1 <= length <= MAX_PAGE:
+        raise InvalidField(f"start must be >= 0 and length between 1 and {MAX_PAGE}")
+    if sort.lstrip("-") not in campaign_store.SORTABLE:
+        raise InvalidField("sort must be one of id, date, text, cost, status (prefix - to reverse)")
+
+    def work(conn):
+        rows, total, filtered = campaign_store.list_campaigns(
+            conn,
+            account_id=account.id,
+            start=start,
+            length=length,
+            sort=sort,
+            date_start_ms=date_start_ms,
+            date_end_ms=date_end_ms,
+            text=text,
+            sms_min=sms_min,
+            sms_max=sms_max,
+        )
+        return rows, campaign_store.status_counts(conn, [r.id for r in rows]), total, filtered
+
+    rows, counts, total, filtered = await platform.db.read(work)
+    now_ms = to_ms(platform.clock())
+    return CampaignPage([_report(r, counts[r.id], now_ms) for r in rows], total, filtered)
+
+
+async def cancel_campaign(platform: Platform, *, account: AccountRef, campaign_id: int) -> int:
+    """Cancel a scheduled campaign and refund its unsent messages once; the new balance."""
+    now_ms = to_ms(platform.clock())
+
+    def work(conn) -> int | None:
+        refund = campaign_store.cancel_scheduled(
+            conn, account_id=account.id, campaign_id=campaign_id, now_ms=now_ms
+        )
+        if refund is None:
+            if not campaign_store.campaign_exists(
+                conn, account_id=account.id, campaign_id=campaign_id
+            ):
+                raise NotFound("Campaign not found")
+            raise NotCancellable()
+        if refund:
+            return ledger.credit(
+                conn,
+                account_id=account.id,
+                amount=refund,
+                reason=ledger.LedgerReason.REFUND,
+                campaign_id=campaign_id,
+                now_ms=now_ms,
+            )
+        return get_balance(conn, account.id)
+
+    return await platform.db.write(work)

@@ -1,0 +1,74 @@
+"""What every use case needs: the database, the settings, the clock and the shared caches.
+
+One `Platform` per process; services take it as their first keyword argument."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from relais.config import Settings
+from relais.store.database import Database, open_database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """The authenticated account a request acts for."""
+
+    id: int
+    email: str
+    country: str
+
+
+@dataclass
+class TtlCache:
+    """A small time-bounded cache; entries are re-read from the database after `ttl` s."""
+
+    ttl: float
+    entries: dict[str, tuple[float, object]] = field(default_factory=dict)
+    max_entries: int = 100_000
+
+    def get(self, key: str) -> object | None:
+        hit = self.entries.get(key)
+        if hit is None:
+            return None
+        if hit[0] < time.monotonic():
+            self.entries.pop(key, None)
+            return None
+        return hit[1]
+
+    def put(self, key: str, value: object) -> None:
+        if len(self.entries) >= self.max_entries:
+            self.entries.clear()
+        self.entries[key] = (time.monotonic() + self.ttl, value)
+
+    def forget(self, key: str) -> None:
+        self.entries.pop(key, None)
+
+
+@dataclass
+class Platform:
+    db: Database
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    tokens: TtlCache = field(default_factory=lambda: TtlCache(ttl=5.0))
+    logins: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
+    price_cache: TtlCache = field(default_factory=lambda: TtlCache(ttl=10.0))
+    # Called after a campaign due now is committed, so the dispatcher need not poll for it.
+    on_queued: Callable[[], None] = lambda: None
+
+    @classmethod
+    def open(cls, settings: Settings) -> Platform:
+        return cls(
+            db=open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous),
+            settings=settings,
+        )
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,162 @@
+"""Campaign rows, their messages, and the queries the campaign endpoints read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from relais.core.status import CampaignStatus, MessageStatus
+from relais.store.tables import campaigns, messages
+
+COUNTERS = (
+    "blacklisted",
+    "duplicated",
+    "npai",
+    "invalid",
+    "not_allowed",
+    "flood",
+    "country_limit",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    id: int
+    account_id: int
+    kind: str
+    text: str
+    sender: str | None
+    pushtype: str
+    encoding: str
+    status: str
+    send_at: int
+    created_at: int
+    cost: int
+    total: int
+    sent: int
+
+
+_COLUMNS = tuple(campaigns.c[name] for name in CampaignRow.__slots__)
+
+
+def insert_campaign(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(insert(campaigns).values(**values).returning(campaigns.c.id)).scalar_one()
+
+
+def insert_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(messages), list(rows))
+
+
+def get_campaign(conn: Connection, *, account_id: int, campaign_id: int) -> CampaignRow | None:
+    row = conn.execute(
+        select(*_COLUMNS).where(campaigns.c.id == campaign_id, campaigns.c.account_id == account_id)
+    ).first()
+    return CampaignRow(*row) if row else None
+
+
+def status_counts(conn: Connection, campaign_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Messages per status for each campaign: {campaign_id: {status: count}}."""
+    counts: dict[int, dict[str, int]] = {cid: {} for cid in campaign_ids}
+    if not campaign_ids:
+        return counts
+    rows = conn.execute(
+        select(messages.c.campaign_id, messages.c.status, func.count())
+        .where(messages.c.campaign_id.in_(campaign_ids))
+        .group_by(messages.c.campaign_id, messages.c.status)
+    )
+    for campaign_id, status, count in rows:
+        counts[campaign_id][status] = count
+    return counts
+
+
+SORTABLE = {
+    "id": campaigns.c.id,
+    "date": campaigns.c.send_at,
+    "text": campaigns.c.text,
+    "cost": campaigns.c.cost,
+    "status": campaigns.c.status,
+}
+
+
+def list_campaigns(
+    conn: Connection,
+    *,
+    account_id: int,
+    start: int,
+    length: int,
+    sort: str,
+    date_start_ms: int | None = None,
+    date_end_ms: int | None = None,
+    text: str | None = None,
+    sms_min: int | None = None,
+    sms_max: int | None = None,
+) -> tuple[list[CampaignRow], int, int]:
+    """One page of an account's campaigns, the account's total, and the filtered total."""
+    base = campaigns.c.account_id == account_id
+    conditions = [base]
+    if date_start_ms is not None:
+        conditions.append(campaigns.c.send_at >= date_start_ms)
+    if date_end_ms is not None:
+        conditions.append(campaigns.c.send_at <= date_end_ms)
+    if text:
+        conditions.append(campaigns.c.text.contains(text, autoescape=True))
+    if sms_min is not None:
+        conditions.append(campaigns.c.sent >= sms_min)
+    if sms_max is not None:
+        conditions.append(campaigns.c.sent <= sms_max)
+    descending = sort.startswith("-")
+    column = SORTABLE[sort.lstrip("-")]
+    order = (column.desc(), campaigns.c.id.desc()) if descending else (column, campaigns.c.id)
+    rows = conn.execute(
+        select(*_COLUMNS).where(and_(*conditions)).order_by(*order).offset(start).limit(length)
+    ).all()
+    total = conn.execute(select(func.count()).where(base)).scalar_one()
+    filtered = conn.execute(select(func.count()).where(and_(*conditions))).scalar_one()
+    return [CampaignRow(*r) for r in rows], total, filtered
+
+
+def cancel_scheduled(
+    conn: Connection, *, account_id: int, campaign_id: int, now_ms: int
+) -> int | None:
+    """Cancel a campaign still waiting for its send time; the credits of the messages that
+    were cancelled, or None if the campaign is not (or no longer) cancellable.
+
+    The status condition on the campaign row makes a second cancel find nothing, so the
+    refund happens exactly once."""
+    moved = conn.execute(
+        update(campaigns)
+        .where(
+            campaigns.c.id == campaign_id,
+            campaigns.c.account_id == account_id,
+            campaigns.c.status == CampaignStatus.SCHEDULED.value,
+            campaigns.c.send_at > now_ms,
+        )
+        .values(status=CampaignStatus.CANCELLED.value)
+    ).rowcount
+    if not moved:
+        return None
+    refunded = conn.execute(
+        update(messages)
+        .where(
+            messages.c.campaign_id == campaign_id,
+            messages.c.status == MessageStatus.QUEUED.value,
+        )
+        .values(status=MessageStatus.CANCELLED.value, done_at=now_ms)
+        .returning(messages.c.cost)
+    ).scalars()
+    return sum(refunded)
+
+
+def campaign_exists(conn: Connection, *, account_id: int, campaign_id: int) -> bool:
+    return (
+        conn.execute(
+            select(campaigns.c.id).where(
+                campaigns.c.id == campaign_id, campaigns.c.account_id == account_id
+            )
+        ).first()
+        is not None
+    )

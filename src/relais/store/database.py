@@ -1,0 +1,248 @@
+"""
+One way to run a unit of work on either backend.
+
+A unit of work is a plain function `work(conn) -> T` over a SQLAlchemy Core `Connection`;
+queries in store/ are written once that way. Callers `await db.write(work)` or
+`await db.read(work)` and never see which backend runs it:
+
+* SQLite (embedded default): one writer thread owns the only write connection and commits
+  whatever work is waiting as one transaction (group commit). Each caller still gets its
+  answer only after the COMMIT that contains its work. If one work in a group raises, the
+  group is rolled back and each of its works is run again in a transaction of its own, so
+  a failure never leaks into a neighbour. Works must therefore touch nothing but the
+  database. Reads run on a small pool of reader threads (WAL lets them run beside the writer).
+* PostgreSQL: each work runs in its own transaction through asyncpg, via `run_sync`
+  (greenlet), so many processes on many machines can share one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from relais.errors import RelaisError, StorageError
+
+T = TypeVar("T")
+Work = Callable[[Connection], T]
+
+GROUP_LIMIT = 256
+
+
+class Database(Protocol):
+    dialect: str
+
+    async def write(self, work: Work[T]) -> T: ...
+
+    async def read(self, work: Work[T]) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """Translate driver errors so no sqlalchemy or driver exception leaves store/."""
+    try:
+        yield
+    except RelaisError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        raise StorageError(f"database error: {type(exc).__name__}") from exc
+
+
+def _sqlite_engine(path: Path, *, writer: bool, synchronous: str):
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool if writer else None)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so BEGIN is ours (see SQLAlchemy docs,
+        # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A writer takes the write lock up front so a group never fails half-way on SQLITE_BUSY.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class _Job:
+    __slots__ = ("future", "loop", "work")
+
+    def __init__(self, work: Work[Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.work = work
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+
+def _settle(jobs: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+    for job, (ok, value) in zip(jobs, outcomes, strict=True):
+        if job.future.done():
+            continue
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
+
+
+class SqliteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL", readers: int = 4) -> None:
+        self.path = path
+        self._write_engine = _sqlite_engine(path, writer=True, synchronous=synchronous)
+        self._read_engine = _sqlite_engine(path, writer=False, synchronous=synchronous)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="relais-sqlite-read")
+        self._writer = threading.Thread(target=self._write_loop, name="relais-sqlite-writer")
+        self._writer.daemon = True
+        self._writer.start()
+        self.groups_committed = 0
+        self.works_committed = 0
+
+    async def write(self, work: Work[T]) -> T:
+        job = _Job(work, asyncio.get_running_loop())
+        self._jobs.put(job)
+        return await job.future
+
+    async def read(self, work: Work[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, work)
+
+    def _run_read(self, work: Work[T]) -> T:
+        with storage_errors(), self._read_engine.begin() as conn:
+            return work(conn)
+
+    async def close(self) -> None:
+        self._jobs.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        self._readers.shutdown(wait=True)
+        self._write_engine.dispose()
+        self._read_engine.dispose()
+
+    # --- the writer thread -------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        conn = self._write_engine.connect()
+        try:
+            while True:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                group = [first]
+                stop = False
+                while len(group) < GROUP_LIMIT:
+                    try:
+                        nxt = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    group.append(nxt)
+                self._run_group(conn, group)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _run_group(self, conn: Connection, group: list[_Job]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with conn.begin():
+                for job in group:
+                    outcomes.append((True, job.work(conn)))
+        except BaseException:
+            if len(group) == 1:
+                outcomes = [self._run_alone(conn, group[0])]
+            else:
+                outcomes = [self._run_alone(conn, job) for job in group]
+        else:
+            self.groups_committed += 1
+            self.works_committed += len(group)
+        self._publish(group, outcomes)
+
+    def _run_alone(self, conn: Connection, job: _Job) -> tuple[bool, Any]:
+        try:
+            with storage_errors(), conn.begin():
+                result = job.work(conn)
+        except Exception as exc:
+            if conn.in_transaction():
+                conn.rollback()
+            return (False, exc)
+        self.groups_committed += 1
+        self.works_committed += 1
+        return (True, result)
+
+    @staticmethod
+    def _publish(group: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, tuple[list[_Job], list[tuple[bool, Any]]]] = {}
+        for job, outcome in zip(group, outcomes, strict=True):
+            jobs, outs = by_loop.setdefault(job.loop, ([], []))
+            jobs.append(job)
+            outs.append(outcome)
+        for loop, (jobs, outs) in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                loop.call_soon_threadsafe(_settle, jobs, outs)
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        self._engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+        )
+
+    async def write(self, work: Work[T]) -> T:
+        with storage_errors():
+            async with self._engine.begin() as conn:
+                return await conn.run_sync(work)
+
+    async def read(self, work: Work[T]) -> T:
+        with storage_errors():
+            async with self._engine.connect() as conn:
+                return await conn.run_sync(work)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+def async_url(url: str) -> str:
+    """Accept the usual `postgresql://` spelling and run it on asyncpg."""
+    for prefix in (
+        "postgresql+asyncpg://",
+        "postgresql+psycopg://",
+        "postgresql://",
+        "postgres://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> Database:
+    if url.startswith("sqlite"):
+        path = Path(url.split(":///", 1)[1]) if ":///" in url else Path("relais.db")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(path, synchronous=sqlite_synchronous)
+    if url.startswith(("postgresql", "postgres")):
+        return PostgresDatabase(async_url(url))
+    raise StorageError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")

@@ -1,0 +1,87 @@
+"""The credit ledger: every movement is a row, and accounts.balance moves with it in the
+same transaction, so balance == sum(ledger) always holds."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from relais.store.tables import accounts, credit_ledger
+
+
+class LedgerReason(enum.StrEnum):
+    TOPUP = "topup"
+    CAMPAIGN = "campaign"
+    REFUND = "refund"
+
+
+def debit_if_covered(
+    conn: Connection, *, account_id: int, amount: int, campaign_id: int | None, now_ms: int
+) -> int | None:
+    """Take `amount` if the balance covers it; the new balance, or None when it does not
+    (the caller then rolls its transaction back).
+
+    The conditional UPDATE is the check: on PostgreSQL its row lock orders concurrent debits,
+    on SQLite the single writer does, so no interleaving can overdraw the account."""
+    new_balance = conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.balance >= amount)
+        .values(balance=accounts.c.balance - amount)
+        .returning(accounts.c.balance)
+    ).scalar_one_or_none()
+    if new_balance is None:
+        return None
+    if amount:
+        _append(conn, account_id, -amount, LedgerReason.CAMPAIGN, campaign_id, "", now_ms)
+    return new_balance
+
+
+def credit(
+    conn: Connection,
+    *,
+    account_id: int,
+    amount: int,
+    reason: LedgerReason,
+    campaign_id: int | None = None,
+    note: str = "",
+    now_ms: int,
+) -> int:
+    """Add `amount` (may be negative for an operator correction); the new balance."""
+    new_balance = conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(balance=accounts.c.balance + amount)
+        .returning(accounts.c.balance)
+    ).scalar_one()
+    _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
+    return new_balance
+
+
+def ledger_sum(conn: Connection, account_id: int) -> int:
+    return conn.execute(
+        select(func.coalesce(func.sum(credit_ledger.c.amount), 0)).where(
+            credit_ledger.c.account_id == account_id
+        )
+    ).scalar_one()
+
+
+def _append(
+    conn: Connection,
+    account_id: int,
+    amount: int,
+    reason: LedgerReason,
+    campaign_id: int | None,
+    note: str,
+    now_ms: int,
+) -> None:
+    conn.execute(
+        insert(credit_ledger).values(
+            account_id=account_id,
+            amount=amount,
+            reason=reason.value,
+            campaign_id=campaign_id,
+            note=note,
+            created_at=now_ms,
+        )
+    )

@@ -1,0 +1,129 @@
+"""The schema, in SQLAlchemy Core. Instants are Unix milliseconds (see core.instant);
+money is integer credits; enum columns hold the lowercase enum values."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is the rowid on SQLite
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("country", String(2), nullable=False, server_default="FR"),
+    # Cached sum of credit_ledger.amount, updated in the same transaction as each ledger row.
+    Column("balance", BigInteger, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    # SHA-256 of the token: tokens are 256-bit random, so a fast hash is enough and
+    # a lookup by hash leaks nothing about the secret.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+credit_ledger = Table(
+    "credit_ledger",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("reason", String(20), nullable=False),
+    Column("campaign_id", BigInteger, nullable=True),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    # ISO alpha-2 country, or "*" for every country without its own row.
+    Column("country", String(2), primary_key=True),
+    Column("credits_per_part", Integer, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sender", String(16), nullable=True),
+    Column("pushtype", String(10), nullable=False),
+    Column("encoding", String(5), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("send_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("sent", Integer, nullable=False),
+    Column("blacklisted", Integer, nullable=False, server_default="0"),
+    Column("duplicated", Integer, nullable=False, server_default="0"),
+    Column("npai", Integer, nullable=False, server_default="0"),
+    Column("invalid", Integer, nullable=False, server_default="0"),
+    Column("not_allowed", Integer, nullable=False, server_default="0"),
+    Column("flood", Integer, nullable=False, server_default="0"),
+    Column("country_limit", Integer, nullable=False, server_default="0"),
+    Index("ix_campaigns_account_created", "account_id", "id"),
+)
+
+# The outbound queue: the dispatcher claims rows whose status is queued and due_at has come.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("campaign_id", ForeignKey("campaigns.id"), nullable=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("destination", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("gsmsmsid", String(100), nullable=True),
+    # NULL when the text is the campaign's (only merged texts are stored per message).
+    Column("text", Text, nullable=True),
+    Column("parts", Integer, nullable=False),
+    Column("cost", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("claimed_until", BigInteger, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("connector", String(50), nullable=True),
+    Column("carrier_id", String(64), nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("submitted_at", BigInteger, nullable=True),
+    Column("done_at", BigInteger, nullable=True),
+    Index("ix_messages_campaign", "campaign_id"),
+    Index("ix_messages_queue", "status", "due_at"),
+    Index("ix_messages_carrier", "connector", "carrier_id"),
+)

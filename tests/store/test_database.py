@@ -1,0 +1,65 @@
+"""The unit-of-work runner on both backends, and SQLite's group commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from relais.errors import InvalidField, StorageError
+from relais.store.database import SqliteDatabase
+from relais.store.tables import prices
+
+
+def add_price(country: str):
+    return lambda conn: conn.execute(insert(prices).values(country=country, credits_per_part=1))
+
+
+def count_prices(conn) -> int:
+    return conn.execute(select(func.count()).select_from(prices)).scalar_one()
+
+
+async def test_write_is_visible_to_the_next_read(platform):
+    await platform.db.write(add_price("FR"))
+    assert await platform.db.read(count_prices) == 1
+
+
+async def test_a_failing_work_rolls_back_alone(platform):
+    def fails(conn):
+        add_price("DE")(conn)
+        raise InvalidField("no")
+
+    works = [add_price(c) for c in ("FR", "IT", "ES", "PT")]
+    results = await asyncio.gather(
+        *(platform.db.write(w) for w in [works[0], works[1], fails, works[2], works[3]]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[2], InvalidField)
+    assert sum(isinstance(r, Exception) for r in results) == 1
+    countries = await platform.db.read(
+        lambda conn: sorted(conn.execute(select(prices.c.country)).scalars())
+    )
+    assert countries == ["ES", "FR", "IT", "PT"]
+
+
+async def test_driver_errors_become_storage_errors(platform):
+    await platform.db.write(add_price("FR"))
+    with pytest.raises(StorageError):
+        await platform.db.write(add_price("FR"))  # duplicate primary key
+
+
+async def test_sqlite_commits_concurrent_writes_in_groups(tmp_path, sqlite_template):
+    import shutil
+
+    path = tmp_path / "group.db"
+    shutil.copy(sqlite_template, path)
+    db = SqliteDatabase(path)
+    try:
+        codes = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(400)]
+        await asyncio.gather(*(db.write(add_price(c)) for c in codes))
+        assert await db.read(count_prices) == 400
+        assert db.works_committed == 400
+        assert db.groups_committed < 400  # several works shared a COMMIT
+    finally:
+        await db.close()

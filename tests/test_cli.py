@@ -1,0 +1,76 @@
+"""`relais` as an admin scripts it: values on stdout, errors on stderr, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def relais(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELAIS_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "relais", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def url(database_url: str) -> str:
+    return database_url
+
+
+def test_cli_account_credits_token_round_trip(url):
+    created = relais(
+        url,
+        "account",
+        "create",
+        "--email",
+        "a@b.fr",
+        "--password",
+        "secret1",
+        "--credits",
+        "10",
+        "--country",
+        "BE",
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().isdigit()
+    added = relais(url, "credits", "add", "--email", "a@b.fr", "25")
+    assert (added.returncode, added.stdout.strip()) == (0, "35")
+    token = relais(url, "token", "create", "--email", "a@b.fr")
+    assert token.returncode == 0
+    assert token.stdout.strip().startswith("rl_") and len(token.stdout.strip().split()) == 1
+    shown = relais(url, "credits", "show", "--email", "a@b.fr")
+    assert shown.stdout.strip() == "35"
+
+
+def test_cli_errors_go_to_stderr_with_non_zero_exit(url):
+    relais(url, "account", "create", "--email", "a@b.fr", "--password", "secret1")
+    duplicate = relais(url, "account", "create", "--email", "a@b.fr", "--password", "secret1")
+    assert duplicate.returncode == 1
+    assert duplicate.stdout == ""
+    assert "already exists" in duplicate.stderr
+    missing = relais(url, "credits", "add", "--email", "nobody@b.fr", "5")
+    assert missing.returncode == 1 and "No account" in missing.stderr
+    short = relais(url, "account", "create", "--email", "c@b.fr", "--password", "abc")
+    assert short.returncode == 1 and "password" in short.stderr
+    country = relais(
+        url, "account", "create", "--email", "d@b.fr", "--password", "secret1", "--country", "XX"
+    )
+    assert country.returncode == 1 and "country" in country.stderr
+
+
+def test_cli_price_table(url):
+    assert relais(url, "price", "set", "US", "3").returncode == 0
+    assert relais(url, "price", "set", "*", "2").returncode == 0
+    listed = relais(url, "price", "list")
+    assert listed.stdout.splitlines() == ["* 2", "US 3"]
+    assert relais(url, "price", "remove", "US").returncode == 0
+    assert relais(url, "price", "remove", "US").returncode == 1
+    assert relais(url, "price", "set", "ZZ", "1").returncode == 1
