@@ -49,17 +49,25 @@ async def test_driver_errors_become_storage_errors(platform):
         await platform.db.write(add_price("FR"))  # duplicate primary key
 
 
-async def test_sqlite_commits_concurrent_writes_in_groups(tmp_path, sqlite_template):
+async def test_concurrent_writes_share_commits(platform):
+    codes = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(400)]
+    await asyncio.gather(*(platform.db.write(add_price(c)) for c in codes))
+    assert await platform.db.read(count_prices) == 400
+    assert platform.db.works_committed == 400
+    assert platform.db.groups_committed < 400  # several works shared one COMMIT
+
+
+async def test_sqlite_writes_from_another_process_wait_for_the_lock(tmp_path, sqlite_template):
     import shutil
 
-    path = tmp_path / "group.db"
+    path = tmp_path / "two.db"
     shutil.copy(sqlite_template, path)
-    db = SqliteDatabase(path)
+    first, second = SqliteDatabase(path), SqliteDatabase(path)
     try:
-        codes = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(400)]
-        await asyncio.gather(*(db.write(add_price(c)) for c in codes))
-        assert await db.read(count_prices) == 400
-        assert db.works_committed == 400
-        assert db.groups_committed < 400  # several works shared a COMMIT
+        await asyncio.gather(
+            *(db.write(add_price(f"A{chr(65 + i)}")) for i, db in enumerate([first, second] * 10))
+        )
+        assert await first.read(count_prices) == 20
     finally:
-        await db.close()
+        await first.close()
+        await second.close()

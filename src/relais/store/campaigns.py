@@ -42,13 +42,18 @@ class CampaignRow:
 _COLUMNS = tuple(campaigns.c[name] for name in CampaignRow.__slots__)
 
 
+# Built once: constructing statements costs more than running them on the hot path.
+_INSERT_CAMPAIGN = insert(campaigns).returning(campaigns.c.id)
+_INSERT_MESSAGES = insert(messages)
+
+
 def insert_campaign(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(insert(campaigns).values(**values).returning(campaigns.c.id)).scalar_one()
+    return conn.execute(_INSERT_CAMPAIGN, values).scalar_one()
 
 
 def insert_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(messages), list(rows))
+        conn.execute(_INSERT_MESSAGES, list(rows))
 
 
 def get_campaign(conn: Connection, *, account_id: int, campaign_id: int) -> CampaignRow | None:

@@ -3,16 +3,20 @@ One way to run a unit of work on either backend.
 
 A unit of work is a plain function `work(conn) -> T` over a SQLAlchemy Core `Connection`;
 queries in store/ are written once that way. Callers `await db.write(work)` or
-`await db.read(work)` and never see which backend runs it:
+`await db.read(work)` and never see which backend runs it.
 
-* SQLite (embedded default): one writer thread owns the only write connection and commits
-  whatever work is waiting as one transaction (group commit). Each caller still gets its
-  answer only after the COMMIT that contains its work. If one work in a group raises, the
-  group is rolled back and each of its works is run again in a transaction of its own, so
-  a failure never leaks into a neighbour. Works must therefore touch nothing but the
-  database. Reads run on a small pool of reader threads (WAL lets them run beside the writer).
-* PostgreSQL: each work runs in its own transaction through asyncpg, via `run_sync`
-  (greenlet), so many processes on many machines can share one database.
+Writes are group-committed on both backends: works that arrive while a transaction is busy
+wait, then run together in the next transaction, and each caller gets its answer only after
+the COMMIT that contains its work. One COMMIT (one fsync, and on PostgreSQL one hold of a
+hot account row) then serves many requests. If a work in a group raises, the group is rolled
+back and each of its works runs again in a transaction of its own, so a failure never leaks
+into a neighbour; works must therefore touch nothing but the database.
+
+* SQLite (embedded default): a writer thread owns the only write connection; reads run on a
+  small pool of reader threads (WAL lets them run beside the writer).
+* PostgreSQL: an asyncio writer task runs each group through asyncpg via `run_sync`
+  (greenlet); reads use the pool directly, and many processes on many machines can share
+  the database (row locks and SKIP LOCKED order them).
 """
 
 from __future__ import annotations
@@ -81,6 +85,11 @@ def _sqlite_engine(path: Path, *, writer: bool, synchronous: str):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
+
+
+def run_works(conn: Connection, works: list[Work[Any]]) -> list[Any]:
+    """Run a group's works in order inside the caller's transaction."""
+    return [work(conn) for work in works]
 
 
 class _Job:
@@ -164,12 +173,10 @@ class SqliteDatabase:
             conn.close()
 
     def _run_group(self, conn: Connection, group: list[_Job]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
         try:
             with conn.begin():
-                for job in group:
-                    outcomes.append((True, job.work(conn)))
-        except BaseException:
+                outcomes = [(True, r) for r in run_works(conn, [job.work for job in group])]
+        except Exception:
             if len(group) == 1:
                 outcomes = [self._run_alone(conn, group[0])]
             else:
@@ -207,14 +214,62 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
-        self._engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
-        )
+        self._engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        self._pending: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        self._ready: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        self.groups_committed = 0
+        self.works_committed = 0
 
     async def write(self, work: Work[T]) -> T:
-        with storage_errors():
-            async with self._engine.begin() as conn:
-                return await conn.run_sync(work)
+        if self._writer is None:
+            self._ready = asyncio.Event()
+            self._writer = asyncio.create_task(self._write_loop(), name="relais-pg-writer")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((work, future))
+        assert self._ready is not None
+        self._ready.set()
+        return await future
+
+    async def _write_loop(self) -> None:
+        assert self._ready is not None
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            while self._pending:
+                group = self._pending[:GROUP_LIMIT]
+                del self._pending[:GROUP_LIMIT]
+                await self._run_group(group)
+            if self._closing:
+                return
+
+    async def _run_group(self, group: list[tuple[Work[Any], asyncio.Future[Any]]]) -> None:
+        works = [work for work, _ in group]
+        try:
+            with storage_errors():
+                async with self._engine.begin() as conn:
+                    results = await conn.run_sync(run_works, works)
+        except Exception:
+            for work, future in group:
+                try:
+                    with storage_errors():
+                        async with self._engine.begin() as conn:
+                            result = await conn.run_sync(work)
+                except Exception as exc:
+                    if not future.done():
+                        future.set_exception(exc)
+                else:
+                    self.groups_committed += 1
+                    self.works_committed += 1
+                    if not future.done():
+                        future.set_result(result)
+            return
+        self.groups_committed += 1
+        self.works_committed += len(group)
+        for (_, future), result in zip(group, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     async def read(self, work: Work[T]) -> T:
         with storage_errors():
@@ -222,6 +277,10 @@ class PostgresDatabase:
                 return await conn.run_sync(work)
 
     async def close(self) -> None:
+        if self._writer is not None and self._ready is not None:
+            self._closing = True
+            self._ready.set()
+            await self._writer
         await self._engine.dispose()
 
 

@@ -5,9 +5,24 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from relais.store.tables import accounts, credit_ledger
+
+# Built once: constructing statements costs more than running them on the hot path.
+_DEBIT = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"), accounts.c.balance >= bindparam("amount"))
+    .values(balance=accounts.c.balance - bindparam("amount"))
+    .returning(accounts.c.balance)
+)
+_CREDIT = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"))
+    .values(balance=accounts.c.balance + bindparam("amount"))
+    .returning(accounts.c.balance)
+)
+_APPEND = insert(credit_ledger)
 
 
 class LedgerReason(enum.StrEnum):
@@ -24,12 +39,7 @@ def debit_if_covered(
 
     The conditional UPDATE is the check: on PostgreSQL its row lock orders concurrent debits,
     on SQLite the single writer does, so no interleaving can overdraw the account."""
-    new_balance = conn.execute(
-        update(accounts)
-        .where(accounts.c.id == account_id, accounts.c.balance >= amount)
-        .values(balance=accounts.c.balance - amount)
-        .returning(accounts.c.balance)
-    ).scalar_one_or_none()
+    new_balance = conn.execute(_DEBIT, {"account": account_id, "amount": amount}).scalar()
     if new_balance is None:
         return None
     if amount:
@@ -48,12 +58,7 @@ def credit(
     now_ms: int,
 ) -> int:
     """Add `amount` (may be negative for an operator correction); the new balance."""
-    new_balance = conn.execute(
-        update(accounts)
-        .where(accounts.c.id == account_id)
-        .values(balance=accounts.c.balance + amount)
-        .returning(accounts.c.balance)
-    ).scalar_one()
+    new_balance = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).scalar_one()
     _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
     return new_balance
 
@@ -76,12 +81,13 @@ def _append(
     now_ms: int,
 ) -> None:
     conn.execute(
-        insert(credit_ledger).values(
-            account_id=account_id,
-            amount=amount,
-            reason=reason.value,
-            campaign_id=campaign_id,
-            note=note,
-            created_at=now_ms,
-        )
+        _APPEND,
+        {
+            "account_id": account_id,
+            "amount": amount,
+            "reason": reason.value,
+            "campaign_id": campaign_id,
+            "note": note,
+            "created_at": now_ms,
+        },
     )
