@@ -46,7 +46,7 @@ def _reference_region(digits: str) -> str:
         (" +33612345678 ", "33612345678", "FR"),
         ("0033/6/12/34/56/78", "33612345678", "FR"),
         ("33 7 81 23 45 67", "33781234567", "FR"),
-        ("612345678", "33612345678", "FR"),  # not valid as +61..., so national
+        ("612345678", None, None),  # bare digits are international only: +61 2345678 is invalid
         # DOM-TOM: their own regions behind shared calling codes
         ("+262692123456", "262692123456", "RE"),
         ("262692123456", "262692123456", "RE"),
@@ -213,7 +213,7 @@ def test_fast_national_agrees_with_phonenumbers(first: str, rest: str, region: s
 
 @settings(max_examples=500, deadline=None)
 @given(st.sampled_from("123456789"), st.text(alphabet="0123456789", min_size=5, max_size=12))
-def test_normalize_number_bare_digits_international_then_national(first: str, rest: str) -> None:
+def test_normalize_number_bare_digits_are_international_only(first: str, rest: str) -> None:
     digits = first + rest
-    expected = _reference("+" + digits, None) or _reference(digits, "FR")
+    expected = _reference("+" + digits, None)
     assert normalize_number(digits) == expected

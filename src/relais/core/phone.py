@@ -285,9 +285,10 @@ def normalize_number(raw: str, default_country: str | None = "FR") -> Destinatio
     """A recipient as international digits and region, or None when it is not a valid number.
 
     "+..." and "00..." are international; a single leading "0" is a national number of
-    `default_country`; other digits are international (SMSFactor's documented format) and, only
-    if that is not valid, national. Spaces, dots, dashes, parentheses and slashes are ignored;
-    only ASCII digits count. `default_country=None` refuses national forms.
+    `default_country`; other digits are international (SMSFactor's documented format) and
+    nothing else, so an invalid recipient costs as little to refuse as a valid one to accept.
+    Spaces, dots, dashes, parentheses and slashes are ignored; only ASCII digits count.
+    `default_country=None` refuses national forms.
     """
     plain = raw.isascii() and (raw.isdigit() or (raw[:1] == "+" and raw[1:].isdigit()))
     text = raw if plain else raw.translate(_SEPARATORS)
@@ -296,17 +297,13 @@ def normalize_number(raw: str, default_country: str | None = "FR") -> Destinatio
     elif text[:2] == "00":
         digits, form = text[2:], "international"
     else:
-        digits, form = text, "national" if text[:1] == "0" else "either"
+        digits, form = text, "national" if text[:1] == "0" else "international"
     if not (digits.isdigit() and digits.isascii()) or len(digits) > _MAX_DIGITS:
         return None
     if form == "national":
         return _national(digits, default_country)
     found = _fast_international(digits)
-    if found is _SLOW:
-        found = _slow("+" + digits, None)
-    if found is None and form == "either":
-        return _national(digits, default_country)
-    return found
+    return _slow("+" + digits, None) if found is _SLOW else found
 
 
 def country_of(msisdn: str) -> str:
