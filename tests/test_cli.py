@@ -74,3 +74,23 @@ def test_cli_price_table(url):
     assert relais(url, "price", "remove", "US").returncode == 0
     assert relais(url, "price", "remove", "US").returncode == 1
     assert relais(url, "price", "set", "ZZ", "1").returncode == 1
+
+
+def test_cli_migrate_is_idempotent(url):
+    first = relais(url, "migrate")
+    second = relais(url, "migrate")
+    assert (first.returncode, first.stdout.strip()) == (0, "ok")
+    assert (second.returncode, second.stdout.strip()) == (0, "ok")
+
+
+def test_cli_migrate_creates_a_fresh_sqlite_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"
+    assert relais(url, "migrate").returncode == 0
+    created = relais(url, "account", "create", "--email", "x@y.fr", "--password", "secret1")
+    assert created.returncode == 0, created.stderr
+
+
+def test_cli_unsupported_database_url_fails_cleanly(tmp_path):
+    done = relais("mysql://nobody@localhost/db", "migrate")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr

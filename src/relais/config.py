@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from relais.errors import ConfigError
 
@@ -93,12 +92,3 @@ class Settings:
             max_parts=_env_int(env, "RELAIS_MAX_PARTS", 10),
             sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
         )
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    def sqlite_path(self) -> Path:
-        if not self.is_sqlite:
-            raise ConfigError("not a SQLite database URL")
-        return Path(self.database_url.split(":///", 1)[1])

@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from relais.errors import RelaisError, StorageError
+from relais.errors import ConfigError, RelaisError, StorageError
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
@@ -297,11 +297,22 @@ def async_url(url: str) -> str:
     return url
 
 
-def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> Database:
-    if url.startswith("sqlite"):
-        path = Path(url.split(":///", 1)[1]) if ":///" in url else Path("relais.db")
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///path` URL, None for PostgreSQL; anything else is refused."""
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        path = Path(url[len("sqlite:///") :])
         path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+    if url.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        return None
+    raise ConfigError(
+        f"unsupported database URL {url.split(':', 1)[0]!r}: "
+        "use sqlite:///path/to/file.db or postgresql://user@host/db"
+    )
+
+
+def open_database(url: str, *, sqlite_synchronous: str = "FULL") -> Database:
+    path = sqlite_path(url)
+    if path is not None:
         return SqliteDatabase(path, synchronous=sqlite_synchronous)
-    if url.startswith(("postgresql", "postgres")):
-        return PostgresDatabase(async_url(url))
-    raise StorageError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
+    return PostgresDatabase(async_url(url))

@@ -7,6 +7,8 @@ from starlette.routing import Route
 from relais.api.smsfactor import views
 
 routes = [
+    # The legacy XML API posted `XML=<sms>…</sms>` to the root (api_reference §1.12).
+    Route("/", views.send_campaign, methods=["POST"]),
     Route("/send", views.send_single, methods=["GET"]),
     Route("/send", views.send_campaign, methods=["POST"]),
     Route("/send/simulate", views.simulate_single, methods=["GET"]),
