@@ -68,6 +68,8 @@ class Settings:
     simulator_outcomes: dict[str, float] = field(default_factory=lambda: {"delivered": 1.0})
     simulator_seed: int | None = None
     max_parts: int = 10
+    builtin_simulator: bool = True
+    validity_hours: int = 48
     sqlite_synchronous: str = "FULL"
 
     @classmethod
@@ -90,5 +92,7 @@ class Settings:
             simulator_outcomes=parse_outcome_mix(outcomes) if outcomes else {"delivered": 1.0},
             simulator_seed=int(seed) if seed else None,
             max_parts=_env_int(env, "RELAIS_MAX_PARTS", 10),
+            builtin_simulator=_env_bool(env, "RELAIS_BUILTIN_SIMULATOR", True),
+            validity_hours=_env_int(env, "RELAIS_VALIDITY_HOURS", 48),
             sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
         )

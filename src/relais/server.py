@@ -1,4 +1,4 @@
-"""One process: the HTTP API, the dispatcher and the carrier simulator over one Platform."""
+"""One process: the HTTP API, the dispatcher and its connectors over one Platform."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.types import ASGIApp
 
 from relais.api.app import create_app
 from relais.config import Settings
+from relais.delivery.connectors.factory import build_connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
 from relais.services.platform import Platform
@@ -16,16 +17,18 @@ from relais.services.platform import Platform
 
 def build_dispatcher(platform: Platform) -> Dispatcher:
     settings = platform.settings
-    connector = CarrierSimulator(
+    builtin = CarrierSimulator(
         receipt_delay_ms=settings.simulator_receipt_delay_ms,
         outcomes=settings.simulator_outcomes,
         seed=settings.simulator_seed,
     )
     dispatcher = Dispatcher(
         platform,
-        connector,
+        factory=build_connector,
+        builtin=builtin if settings.builtin_simulator else None,
         batch_size=settings.dispatch_batch_size,
         lease_ms=settings.claim_lease_seconds * 1000,
+        validity_ms=settings.validity_hours * 3600 * 1000,
     )
     platform.on_queued = dispatcher.wake
     return dispatcher
@@ -37,6 +40,7 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
     dispatcher = build_dispatcher(platform) if platform.settings.dispatcher_enabled else None
     if dispatcher is not None:
         await dispatcher.start()
+    platform.dispatcher = dispatcher
     try:
         yield dispatcher
     finally:

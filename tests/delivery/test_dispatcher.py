@@ -1,4 +1,5 @@
-"""The dispatcher moves queued messages through the carrier simulator to a final status."""
+"""The dispatcher moves queued messages through a connector to a final status, stores what
+comes back, and owns each connector through a lease."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from tests.support import fetch_all, make_customer
 
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
+from relais.delivery.connectors.factory import build_connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
+from relais.delivery.worker import ConnectorWorker
 from relais.services.sending import Recipient, Submission, send
+from relais.store import connectors as connector_store
 from relais.store import outbound
 from relais.store.tables import messages
 
@@ -22,9 +26,8 @@ def numbers(count: int, base: int = 50000000) -> list[Recipient]:
 
 
 async def statuses(platform) -> list[str]:
-    return [
-        r[0] for r in await fetch_all(platform, select(messages.c.status).order_by(messages.c.id))
-    ]
+    rows = await fetch_all(platform, select(messages.c.status).order_by(messages.c.id))
+    return [r[0] for r in rows]
 
 
 async def wait_until(predicate, seconds: float = 10.0) -> None:
@@ -34,10 +37,16 @@ async def wait_until(predicate, seconds: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def dispatcher_with(platform, simulator: CarrierSimulator, **options) -> Dispatcher:
+    dispatcher = Dispatcher(platform, factory=build_connector, builtin=simulator, **options)
+    platform.on_queued = dispatcher.wake
+    return dispatcher
+
+
 async def test_queued_messages_are_delivered_through_the_simulator(platform):
     customer = await make_customer(platform, credits=1000)
     await send(platform, account=customer.account, submission=Submission("Hi", numbers(120)))
-    dispatcher = Dispatcher(platform, CarrierSimulator(receipt_delay_ms=10), batch_size=50)
+    dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=10), batch_size=50)
     await dispatcher.start()
     try:
 
@@ -47,9 +56,9 @@ async def test_queued_messages_are_delivered_through_the_simulator(platform):
         await wait_until(all_delivered)
     finally:
         await dispatcher.stop()
-    rows = await fetch_all(platform, select(messages.c.carrier_id, messages.c.attempts))
-    assert len({r.carrier_id for r in rows}) == 120
+    rows = await fetch_all(platform, select(messages.c.attempts, messages.c.connector))
     assert {r.attempts for r in rows} == {1}
+    assert {r.connector for r in rows} == {"simulator"}
 
 
 async def test_outcome_mix_decides_final_statuses(platform):
@@ -60,7 +69,7 @@ async def test_outcome_mix_decides_final_statuses(platform):
         outcomes={"delivered": 0.5, "not_delivered": 0.3, "expired": 0.2},
         seed=7,
     )
-    dispatcher = Dispatcher(platform, simulator, batch_size=100)
+    dispatcher = dispatcher_with(platform, simulator, batch_size=100)
     await dispatcher.start()
     try:
 
@@ -75,6 +84,25 @@ async def test_outcome_mix_decides_final_statuses(platform):
     assert 60 < final.count("delivered") < 140
 
 
+async def test_multi_part_message_is_delivered_when_all_parts_are(platform):
+    customer = await make_customer(platform, credits=1000)
+    await send(platform, account=customer.account, submission=Submission("x" * 400, numbers(3)))
+    dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=5))
+    await dispatcher.start()
+    try:
+
+        async def all_delivered() -> bool:
+            return set(await statuses(platform)) == {"delivered"}
+
+        await wait_until(all_delivered)
+    finally:
+        await dispatcher.stop()
+    from relais.store.tables import message_parts
+
+    parts = await fetch_all(platform, select(message_parts.c.message_id, message_parts.c.status))
+    assert len(parts) == 9 and {p.status for p in parts} == {"delivered"}
+
+
 async def test_scheduled_messages_wait_for_their_time(platform):
     now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
     platform.clock = lambda: now
@@ -84,31 +112,32 @@ async def test_scheduled_messages_wait_for_their_time(platform):
         account=customer.account,
         submission=Submission("Later", numbers(2), delay="2030-01-01T13:00:00+00:00"),
     )
-    dispatcher = Dispatcher(platform, CarrierSimulator(receipt_delay_ms=0))
-    assert await dispatcher.dispatch_once() == 0
+    worker = ConnectorWorker(platform, CarrierSimulator(receipt_delay_ms=0))
+    assert await worker.dispatch_once() == 0
     assert await statuses(platform) == ["queued", "queued"]
     now = now + timedelta(hours=1)
-    assert await dispatcher.dispatch_once() == 2
+    assert await worker.dispatch_once() == 2
     assert set(await statuses(platform)) == {"sent"}
+
+
+async def claim(platform, now_ms: int, lease_ms: int = 1000):
+    return await platform.db.write(
+        lambda conn: outbound.claim_due(
+            conn, connector="simulator", now_ms=now_ms, limit=10, lease_ms=lease_ms
+        )
+    )
 
 
 async def test_claims_expire_so_a_dead_worker_loses_nothing(platform):
     customer = await make_customer(platform, credits=10)
     await send(platform, account=customer.account, submission=Submission("Hi", numbers(3)))
     start = to_ms(datetime.now(UTC))
-    first = await platform.db.write(
-        lambda conn: outbound.claim_due(conn, now_ms=start, limit=10, lease_ms=1000)
-    )
+    first = await claim(platform, start)
     assert len(first) == 3
     # The worker dies here. Within the lease nobody else takes the rows...
-    during = await platform.db.write(
-        lambda conn: outbound.claim_due(conn, now_ms=start + 500, limit=10, lease_ms=1000)
-    )
-    assert during == []
+    assert await claim(platform, start + 500) == []
     # ...after it, they are claimed again, with the attempt counted.
-    after = await platform.db.write(
-        lambda conn: outbound.claim_due(conn, now_ms=start + 1500, limit=10, lease_ms=1000)
-    )
+    after = await claim(platform, start + 1500)
     assert sorted(m.id for m in after) == sorted(m.id for m in first)
     assert {m.attempts for m in after} == {2}
 
@@ -117,15 +146,130 @@ async def test_status_never_moves_backwards(platform):
     customer = await make_customer(platform, credits=10)
     await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
     now = to_ms(datetime.now(UTC))
-    [message] = await platform.db.write(
-        lambda conn: outbound.claim_due(conn, now_ms=now, limit=10, lease_ms=1000)
-    )
-    sent = outbound.SubmitOutcome(message.id, "sim", MessageStatus.SENT, carrier_id="c1")
+    [message] = await claim(platform, now)
+    sent = outbound.SubmitOutcome(message.id, "sim", MessageStatus.SENT, carrier_ids=("c1",))
     await platform.db.write(lambda conn: outbound.record_submits(conn, [sent], now_ms=now))
-    delivered = outbound.Receipt("sim", "c1", MessageStatus.DELIVERED, now + 1)
-    assert await platform.db.write(lambda conn: outbound.apply_receipts(conn, [delivered])) == 1
+    delivered = outbound.Receipt("sim", ("c1",), MessageStatus.DELIVERED, now + 1)
+    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, [delivered]))
+    assert moved == 1
     # A late SENT and a contradicting receipt change nothing.
-    await platform.db.write(lambda conn: outbound.record_submits(conn, [sent], now_ms=now + 2))
-    expired = outbound.Receipt("sim", "c1", MessageStatus.EXPIRED, now + 3)
-    assert await platform.db.write(lambda conn: outbound.apply_receipts(conn, [expired])) == 0
+    again = outbound.SubmitOutcome(message.id, "sim", MessageStatus.SENT, carrier_ids=())
+    await platform.db.write(lambda conn: outbound.record_submits(conn, [again], now_ms=now + 2))
+    expired = outbound.Receipt("sim", ("c1",), MessageStatus.EXPIRED, now + 3)
+    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, [expired]))
+    assert moved == 0
     assert await statuses(platform) == ["delivered"]
+
+
+async def submitted(platform, *carrier_ids: str) -> int:
+    """One message claimed and recorded as sent with these part ids; its id."""
+    now = to_ms(datetime.now(UTC))
+    [message] = await claim(platform, now)
+    outcome = outbound.SubmitOutcome(
+        message.id, "simulator", MessageStatus.SENT, carrier_ids=carrier_ids
+    )
+    await platform.db.write(lambda conn: outbound.record_submits(conn, [outcome], now_ms=now))
+    return message.id
+
+
+async def test_receipt_matches_an_id_written_in_the_other_base(platform):
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
+    await submitted(platform, "12345")
+    receipt = outbound.Receipt("simulator", ("3039", "12345"), MessageStatus.DELIVERED, 1)
+    moved, unmatched = await platform.db.write(
+        lambda conn: outbound.apply_receipts(conn, [receipt])
+    )
+    assert (moved, unmatched) == (1, [])
+    stranger = outbound.Receipt("simulator", ("ffff",), MessageStatus.DELIVERED, 1)
+    moved, unmatched = await platform.db.write(
+        lambda conn: outbound.apply_receipts(conn, [stranger])
+    )
+    assert (moved, unmatched) == (0, [stranger])
+
+
+async def test_failed_part_decides_a_multi_part_message_at_once(platform):
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("x" * 300, numbers(1)))
+    await submitted(platform, "a1", "a2")
+    failed = outbound.Receipt("simulator", ("a2",), MessageStatus.NOT_DELIVERED, 5, "err:001")
+    await platform.db.write(lambda conn: outbound.apply_receipts(conn, [failed]))
+    assert await statuses(platform) == ["not_delivered"]
+
+
+async def test_one_delivered_part_settles_after_the_grace_period(platform):
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("x" * 300, numbers(1)))
+    await submitted(platform, "b1", "b2")
+    last = outbound.Receipt("simulator", ("b2",), MessageStatus.DELIVERED, 1_000)
+    await platform.db.write(lambda conn: outbound.apply_receipts(conn, [last]))
+    assert await statuses(platform) == ["sent"]
+    early = await platform.db.write(
+        lambda conn: outbound.settle_partial_deliveries(conn, before_ms=1_000)
+    )
+    assert early == 0
+    settled = await platform.db.write(
+        lambda conn: outbound.settle_partial_deliveries(conn, before_ms=1_001)
+    )
+    assert settled == 1
+    assert await statuses(platform) == ["delivered"]
+
+
+async def test_messages_without_receipt_expire_after_validity(platform):
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
+    await submitted(platform, "e1")
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(1, 7)))
+    now = to_ms(datetime.now(UTC))
+    kept = await platform.db.write(
+        lambda conn: outbound.expire_unreported(conn, submitted_before_ms=now - 1000, now_ms=now)
+    )
+    assert kept == 0
+    expired = await platform.db.write(
+        lambda conn: outbound.expire_unreported(conn, submitted_before_ms=now + 1, now_ms=now)
+    )
+    assert expired == 1
+    assert sorted(await statuses(platform)) == ["expired", "queued"]
+
+
+async def test_temporary_failure_requeues_with_backoff(platform):
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
+    now = to_ms(datetime.now(UTC))
+    [message] = await claim(platform, now)
+    retry = outbound.SubmitOutcome(
+        message.id, "simulator", MessageStatus.QUEUED, error="ESME_RTHROTTLED", retry_after_ms=5000
+    )
+    await platform.db.write(lambda conn: outbound.record_submits(conn, [retry], now_ms=now))
+    assert await statuses(platform) == ["queued"]
+    assert await claim(platform, now + 4000) == []
+    assert [m.id for m in await claim(platform, now + 5000)] == [message.id]
+
+
+async def test_a_bind_lease_has_one_owner_at_a_time(platform):
+    def take(owner: str, now_ms: int):
+        return platform.db.write(
+            lambda conn: connector_store.acquire_lease(
+                conn, connector="smsc", owner=owner, now_ms=now_ms, ttl_ms=1000
+            )
+        )
+
+    assert await take("a", 0) is True
+    assert await take("b", 500) is False
+    assert await take("a", 900) is True  # renewal
+    assert await take("b", 1500) is False
+    assert await take("b", 1901) is True  # a's lease lapsed
+    assert await take("a", 2000) is False
+
+
+async def test_two_dispatchers_never_run_the_same_connector(platform):
+    first = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0))
+    second = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0))
+    await first.start()
+    await second.start()
+    try:
+        assert list(first.running) == ["simulator"]
+        assert list(second.running) == []
+    finally:
+        await first.stop()
+        await second.stop()

@@ -1,133 +1,265 @@
-"""Feeds due messages from the outbound queue to a connector and stores what comes back.
+"""The delivery side of a process: which connectors it runs, feeding them, and storing what
+comes back (receipts, inbound SMS), plus the sweeps that settle messages carriers forget.
 
-Claims are leases (store.outbound), so a dispatcher that dies mid-batch loses nothing: its
-rows become claimable again when the lease runs out."""
+Every few seconds the dispatcher reads the operator's connector definitions and takes (or
+renews) a lease on each: a bind is run by exactly one process at a time, and a process only
+claims the messages routed to connectors it holds. A changed definition restarts its
+connector; a removed one stops it. The built-in simulator is always offered unless the
+operator disabled it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import os
+import secrets
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from relais.core.instant import to_ms
-from relais.delivery.connectors.base import Connector
+from relais.core.routing import DEFAULT_CONNECTOR
+from relais.delivery.connectors.base import Connector, ConnectorStatus, InboundSms
+from relais.delivery.worker import ConnectorWorker
+from relais.errors import RelaisError
+from relais.services.inbound import record_inbound
 from relais.services.platform import Platform
+from relais.store import connectors as connector_store
 from relais.store import outbound
 
 log = logging.getLogger("relais.dispatcher")
+
+ConnectorFactory = Callable[[connector_store.ConnectorRow], Connector]
+
+
+@dataclass
+class _Running:
+    worker: ConnectorWorker
+    version: int  # updated_at of the definition it was built from
 
 
 class Dispatcher:
     def __init__(
         self,
         platform: Platform,
-        connector: Connector,
         *,
+        factory: ConnectorFactory,
+        builtin: Connector | None = None,
         batch_size: int = 500,
         lease_ms: int = 60_000,
-        idle_poll_s: float = 0.25,
+        bind_lease_ms: int = 15_000,
+        reconcile_s: float = 2.0,
+        sweep_s: float = 5.0,
+        validity_ms: int = 48 * 3600 * 1000,
+        part_grace_ms: int = 600_000,
+        receipt_patience_ms: int = 30_000,
         linger_s: float = 0.05,
     ) -> None:
         self.platform = platform
-        self.connector = connector
+        self.factory = factory
+        self.builtin = builtin
         self.batch_size = batch_size
         self.lease_ms = lease_ms
-        self.idle_poll_s = idle_poll_s
-        # After a wake-up, wait this long so one claim takes many messages: a few ms of
-        # delivery latency buys far fewer transactions than claiming each send alone.
+        self.bind_lease_ms = bind_lease_ms
+        self.reconcile_s = reconcile_s
+        self.sweep_s = sweep_s
+        self.validity_ms = validity_ms
+        self.part_grace_ms = part_grace_ms
+        self.receipt_patience_ms = receipt_patience_ms
         self.linger_s = linger_s
-        self._wakeup = asyncio.Event()
-        self._receipts: list[outbound.Receipt] = []
-        self._receipts_ready = asyncio.Event()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.running: dict[str, _Running] = {}
+        self._receipts: list[tuple[int, outbound.Receipt]] = []
+        self._inbound: list[InboundSms] = []
+        self._arrived = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
-        # Held from submit until its outcome is stored: a receipt can only be matched to a
-        # message once its carrier id is committed, so receipt flushes wait on it.
-        self._recording = asyncio.Lock()
-        self.submitted = 0
         self.receipts_applied = 0
+        self.receipts_unmatched = 0
+        self.inbound_stored = 0
+
+    # --- DeliverySink: called by connectors, only buffers ---------------------------------
+
+    def receipts(self, receipts: Sequence[outbound.Receipt]) -> None:
+        now_ms = to_ms(self.platform.clock())
+        self._receipts.extend((now_ms, r) for r in receipts)
+        self._arrived.set()
+
+    def inbound(self, messages: Sequence[InboundSms]) -> None:
+        self._inbound.extend(messages)
+        self._arrived.set()
+
+    # --- life cycle ----------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Called when messages due now were stored."""
-        self._wakeup.set()
-
-    def _accept_receipts(self, receipts: Sequence[outbound.Receipt]) -> None:
-        self._receipts.extend(receipts)
-        self._receipts_ready.set()
+        """Messages due now were stored."""
+        for running in self.running.values():
+            running.worker.wake()
 
     async def start(self) -> None:
-        await self.connector.start(self._accept_receipts)
+        await self.reconcile()
         self._tasks = [
-            asyncio.create_task(self._dispatch_loop(), name="relais-dispatch"),
-            asyncio.create_task(self._receipt_loop(), name="relais-receipts"),
+            asyncio.create_task(self._every(self.reconcile_s, self.reconcile), name="relais-bind"),
+            asyncio.create_task(self._every(self.sweep_s, self.sweep), name="relais-sweep"),
+            asyncio.create_task(self._store_loop(), name="relais-receipts"),
         ]
 
     async def stop(self) -> None:
         self._stopping = True
-        self._wakeup.set()
-        self._receipts_ready.set()
+        self._arrived.set()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.connector.stop()
-        await self._flush_receipts()
+        for name in list(self.running):
+            await self._stop_connector(name)
+        with contextlib.suppress(RelaisError):
+            await self.store_arrivals()
 
-    async def _dispatch_loop(self) -> None:
+    def statuses(self) -> list[ConnectorStatus]:
+        return [running.worker.connector.status() for running in self.running.values()]
+
+    async def _every(self, seconds: float, action: Callable[[], object]) -> None:
         while not self._stopping:
+            await asyncio.sleep(seconds)
             try:
-                sent = await self.dispatch_once()
+                await action()  # type: ignore[misc]
             except Exception:
-                log.exception("dispatch failed; retrying")
-                sent = 0
-            if sent < self.batch_size:
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.idle_poll_s)
-                    await asyncio.sleep(self.linger_s)
+                log.exception("%s failed; trying again", getattr(action, "__name__", action))
 
-    async def dispatch_once(self) -> int:
-        """Claim one batch of due messages and submit it; how many were claimed."""
+    # --- which connectors this process runs ------------------------------------------------
+
+    async def reconcile(self) -> None:
+        rows = {
+            row.name: row
+            for row in await self.platform.db.read(connector_store.list_connectors)
+            if row.enabled
+        }
+        wanted: dict[str, int] = {name: row.updated_at for name, row in rows.items()}
+        if self.builtin is not None and DEFAULT_CONNECTOR not in rows:
+            wanted[DEFAULT_CONNECTOR] = 0
+        for name in [n for n in self.running if n not in wanted]:
+            await self._stop_connector(name, release=True)
         now_ms = to_ms(self.platform.clock())
-        batch = await self.platform.db.write(
-            lambda conn: outbound.claim_due(
-                conn, now_ms=now_ms, limit=self.batch_size, lease_ms=self.lease_ms
-            )
-        )
-        if not batch:
-            return 0
-        async with self._recording:
-            outcomes = await self.connector.submit(batch)
-            done_ms = to_ms(self.platform.clock())
-            await self.platform.db.write(
-                lambda conn: outbound.record_submits(conn, outcomes, now_ms=done_ms)
-            )
-        self.submitted += len(outcomes)
-        return len(batch)
-
-    async def _receipt_loop(self) -> None:
-        while not self._stopping:
-            await self._receipts_ready.wait()
-            self._receipts_ready.clear()
+        for name, version in wanted.items():
             try:
-                await self._flush_receipts()
+                held = await self.platform.db.write(
+                    lambda conn, name=name: connector_store.acquire_lease(
+                        conn,
+                        connector=name,
+                        owner=self.owner,
+                        now_ms=now_ms,
+                        ttl_ms=self.bind_lease_ms,
+                    )
+                )
+            except RelaisError:
+                held = False  # another process inserted the lease at the same moment
+            running = self.running.get(name)
+            if not held:
+                if running is not None:
+                    await self._stop_connector(name)
+                continue
+            if running is not None and running.version == version:
+                continue
+            if running is not None:
+                await self._stop_connector(name)
+            try:
+                if name in rows:
+                    connector = self.factory(rows[name])
+                elif self.builtin is not None:
+                    connector = self.builtin
+                else:
+                    continue
+                await connector.start(self)
+            except (RelaisError, OSError) as exc:
+                log.error("connector %s cannot start: %s", name, exc)
+                continue
+            worker = ConnectorWorker(
+                self.platform,
+                connector,
+                batch_size=self.batch_size,
+                lease_ms=self.lease_ms,
+                linger_s=self.linger_s,
+            )
+            worker.start()
+            self.running[name] = _Running(worker, version)
+            worker.wake()
+
+    async def _stop_connector(self, name: str, *, release: bool = False) -> None:
+        running = self.running.pop(name, None)
+        if running is not None:
+            await running.worker.stop()
+            await running.worker.connector.stop()
+        if release:
+            with contextlib.suppress(RelaisError):
+                await self.platform.db.write(
+                    lambda conn: connector_store.release_lease(
+                        conn, connector=name, owner=self.owner
+                    )
+                )
+
+    # --- what comes back ---------------------------------------------------------------------
+
+    async def _store_loop(self) -> None:
+        while not self._stopping:
+            await self._arrived.wait()
+            self._arrived.clear()
+            try:
+                await self.store_arrivals()
             except Exception:
                 log.exception("storing receipts failed; retrying")
                 await asyncio.sleep(0.5)
-                self._receipts_ready.set()
+                self._arrived.set()
 
-    async def _flush_receipts(self) -> None:
-        async with self._recording:
-            await self._store_receipts()
-
-    async def _store_receipts(self) -> None:
+    async def store_arrivals(self) -> None:
+        """Store buffered receipts and inbound SMS. A receipt whose submit is not stored yet
+        is offered again until `receipt_patience_ms` has passed."""
         while self._receipts:
             batch, self._receipts = self._receipts[:2000], self._receipts[2000:]
             try:
-                self.receipts_applied += await self.platform.db.write(
-                    lambda conn, batch=batch: outbound.apply_receipts(conn, batch)
+                moved, unmatched = await self.platform.db.write(
+                    lambda conn, batch=batch: outbound.apply_receipts(conn, [r for _, r in batch])
                 )
             except Exception:
                 self._receipts = batch + self._receipts
                 raise
+            self.receipts_applied += moved
+            if unmatched:
+                arrival = {id(r): at for at, r in batch}
+                now_ms = to_ms(self.platform.clock())
+                retry = [
+                    (arrival[id(r)], r)
+                    for r in unmatched
+                    if now_ms - arrival[id(r)] < self.receipt_patience_ms
+                ]
+                self.receipts_unmatched += len(unmatched) - len(retry)
+                if retry:
+                    asyncio.get_running_loop().call_later(0.2, self._retry_receipts, retry)
+        while self._inbound:
+            batch_in, self._inbound = self._inbound[:500], self._inbound[500:]
+            await record_inbound(
+                self.platform,
+                messages=[
+                    (m.connector, m.source, m.destination, m.text, m.received_at_ms)
+                    for m in batch_in
+                ],
+            )
+            self.inbound_stored += len(batch_in)
+
+    def _retry_receipts(self, retry: list[tuple[int, outbound.Receipt]]) -> None:
+        self._receipts.extend(retry)
+        self._arrived.set()
+
+    async def sweep(self) -> None:
+        """Settle multi-part messages whose carrier reported one part, and expire messages
+        that never got a final receipt."""
+        now_ms = to_ms(self.platform.clock())
+        await self.platform.db.write(
+            lambda conn: (
+                outbound.settle_partial_deliveries(conn, before_ms=now_ms - self.part_grace_ms),
+                outbound.expire_unreported(
+                    conn, submitted_before_ms=now_ms - self.validity_ms, now_ms=now_ms
+                ),
+            )
+        )

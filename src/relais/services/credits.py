@@ -41,10 +41,10 @@ async def add_credits(platform: Platform, *, email: str, amount: int, note: str 
 
 async def price_table(platform: Platform) -> dict[str, int]:
     """Credits per part by country, cached for a few seconds (edits apply within the TTL)."""
-    table = platform.price_cache.get(_PRICE_KEY)
+    table = platform.settings_cache.get(_PRICE_KEY)
     if table is None:
         table = await platform.db.read(price_store.price_table)
-        platform.price_cache.put(_PRICE_KEY, table)
+        platform.settings_cache.put(_PRICE_KEY, table)
     return table  # type: ignore[return-value]
 
 
@@ -62,11 +62,11 @@ async def set_price(platform: Platform, *, country: str, credits_per_part: int) 
     await platform.db.write(
         lambda conn: price_store.set_price(conn, country=code, credits_per_part=credits_per_part)
     )
-    platform.price_cache.forget(_PRICE_KEY)
+    platform.settings_cache.forget(_PRICE_KEY)
 
 
 async def remove_price(platform: Platform, *, country: str) -> bool:
     code = "*" if country == "*" else validate_country(country)
     removed = await platform.db.write(lambda conn: price_store.remove_price(conn, country=code))
-    platform.price_cache.forget(_PRICE_KEY)
+    platform.settings_cache.forget(_PRICE_KEY)
     return removed

@@ -59,9 +59,12 @@ class Platform:
     clock: Callable[[], datetime] = utc_now
     tokens: TtlCache = field(default_factory=lambda: TtlCache(ttl=5.0))
     logins: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
-    price_cache: TtlCache = field(default_factory=lambda: TtlCache(ttl=10.0))
+    # Operator-edited tables (prices, routes): edits apply within a few seconds everywhere.
+    settings_cache: TtlCache = field(default_factory=lambda: TtlCache(ttl=3.0))
     # Called after a campaign due now is committed, so the dispatcher need not poll for it.
     on_queued: Callable[[], None] = lambda: None
+    # The process's dispatcher when it runs one (for status pages and metrics).
+    dispatcher: object | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:

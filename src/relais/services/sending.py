@@ -17,8 +17,10 @@ from relais.core.status import CampaignStatus, MessageStatus, PushType
 from relais.errors import InsufficientCredits, InvalidField, MissingField
 from relais.services.credits import balance, price_table, unit_price
 from relais.services.platform import AccountRef, Platform
+from relais.services.routing import current_table
 from relais.store import campaigns as campaign_store
 from relais.store import ledger
+from relais.store.inbound import blacklisted_among
 
 MAX_RECIPIENTS = 10_000
 
@@ -79,6 +81,7 @@ async def send(
             f"The text needs {parts} SMS parts; at most {platform.settings.max_parts} are allowed"
         )
     prices = await price_table(platform)
+    routes = await current_table(platform)
     due_ms = to_ms(send_at) if send_at is not None else now_ms
 
     seen: set[str] = set()
@@ -86,6 +89,7 @@ async def send(
     invalid = duplicated = cost = 0
     default_country = account.country
     queued = MessageStatus.QUEUED.value
+    unroutable = MessageStatus.ROUTE_NOT_AVAILABLE.value
     for recipient in submission.recipients:
         destination = normalize_number(recipient.number, default_country)
         if destination is None:
@@ -96,7 +100,18 @@ async def send(
             duplicated += 1
             continue
         seen.add(msisdn)
-        message_cost = parts * unit_price(prices, destination.country)
+        connector = routes.choose(
+            destination=msisdn, country=destination.country, account_id=account.id, sender=sender
+        )
+        if connector is None:
+            # No route: the message fails on its own, is reported, and costs nothing.
+            status, message_cost, done = unroutable, 0, now_ms
+        else:
+            status, message_cost, done = (
+                queued,
+                parts * unit_price(prices, destination.country),
+                None,
+            )
         cost += message_cost
         rows.append(
             {
@@ -107,8 +122,11 @@ async def send(
                 "text": None,
                 "parts": parts,
                 "cost": message_cost,
-                "status": queued,
+                "status": status,
                 "due_at": due_ms,
+                "connector": connector,
+                "done_at": done,
+                "error": None if connector else "no route",
             }
         )
 
@@ -119,8 +137,12 @@ async def send(
     report.counters["duplicated"] = duplicated
 
     if simulate:
+        refused = await platform.db.read(
+            lambda conn: blacklisted_among(conn, account_id=account.id, numbers=list(seen))
+        )
+        _drop_blacklisted(report, rows, refused)
         report.credits = await balance(platform, account_id=account.id)
-        if report.credits < cost:
+        if report.credits < report.cost:
             raise InsufficientCredits()
         return report
 
@@ -141,18 +163,36 @@ async def send(
     }
 
     def store(conn) -> tuple[int, int]:
+        # STOPs can arrive at any moment, so the blacklist is read in the same transaction.
+        refused = blacklisted_among(conn, account_id=account.id, numbers=list(seen))
+        kept = _drop_blacklisted(report, rows, refused)
+        campaign.update(
+            cost=report.cost, sent=report.sent, blacklisted=report.counters["blacklisted"]
+        )
         campaign_id = campaign_store.insert_campaign(conn, campaign)
         new_balance = ledger.debit_if_covered(
-            conn, account_id=account.id, amount=cost, campaign_id=campaign_id, now_ms=now_ms
+            conn, account_id=account.id, amount=report.cost, campaign_id=campaign_id, now_ms=now_ms
         )
         if new_balance is None:
             raise InsufficientCredits()
-        for row in rows:
+        for row in kept:
             row["campaign_id"] = campaign_id
-        campaign_store.insert_messages(conn, rows)
+        campaign_store.insert_messages(conn, kept)
         return campaign_id, new_balance
 
     report.ticket, report.credits = await platform.db.write(store)
-    if rows and send_at is None:
+    if report.sent and send_at is None:
         platform.on_queued()
     return report
+
+
+def _drop_blacklisted(report: SendReport, rows: list[dict], refused: set[str]) -> list[dict]:
+    """Remove blacklisted recipients from `rows` and recount the report; the kept rows.
+
+    Idempotent: a work may run twice (group commit re-runs works after a neighbour fails),
+    so the counters are recomputed from the original rows, never decremented."""
+    kept = [row for row in rows if row["destination"] not in refused]
+    report.counters["blacklisted"] = len(rows) - len(kept)
+    report.sent = len(kept)
+    report.cost = sum(row["cost"] for row in kept)
+    return kept

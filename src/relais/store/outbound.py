@@ -1,8 +1,12 @@
-"""The messages table as the outbound queue: claim, report submits, apply receipts.
+"""The messages table as the outbound queue: claim, report submits, apply receipts, expire.
 
 Claims are leases: a worker that dies mid-batch leaves rows in `sending` whose
-`claimed_until` passes, and the next claim takes them again. On PostgreSQL the claim skips
-rows another worker has locked; on SQLite the single writer already serialises claims."""
+`claimed_until` passes, and the next claim takes them again. Each message carries the
+connector the router chose; only that connector's owner claims it. On PostgreSQL the claim
+skips rows another worker has locked; on SQLite the single writer already serialises claims.
+
+A submitted message has one `message_parts` row per SMS part, found again by the id the
+carrier gave it. Receipts move parts; the message takes its final status from its parts."""
 
 from __future__ import annotations
 
@@ -12,19 +16,23 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    and_,
     bindparam,
     func,
+    insert,
     literal_column,
     or_,
     select,
     update,
 )
 
-from relais.core.status import PREDECESSORS, MessageStatus
-from relais.store.tables import campaigns, messages
+from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
+from relais.store.tables import campaigns, message_parts, messages
 
 _QUEUED = MessageStatus.QUEUED.value
 _SENDING = MessageStatus.SENDING.value
+_SENT = MessageStatus.SENT.value
+_DELIVERED = MessageStatus.DELIVERED.value
 
 
 def _may_become(status: MessageStatus) -> ColumnElement[bool]:
@@ -48,10 +56,13 @@ class OutboundMessage:
     attempts: int
 
 
-def claim_due(conn: Connection, *, now_ms: int, limit: int, lease_ms: int) -> list[OutboundMessage]:
+def claim_due(
+    conn: Connection, *, connector: str, now_ms: int, limit: int, lease_ms: int
+) -> list[OutboundMessage]:
     due = (
         select(messages.c.id)
         .where(
+            messages.c.connector == connector,
             messages.c.status.in_((_QUEUED, _SENDING)),
             messages.c.due_at <= now_ms,
             or_(messages.c.status == _QUEUED, messages.c.claimed_until < now_ms),
@@ -112,86 +123,245 @@ def claim_due(conn: Connection, *, now_ms: int, limit: int, lease_ms: int) -> li
 
 @dataclass(frozen=True, slots=True)
 class SubmitOutcome:
+    """What a connector answers for one message.
+
+    `status` is SENT when the carrier accepted every part, QUEUED when the failure is
+    temporary (the message goes back to the queue, due again after `retry_after_ms`), or a
+    final failure (REJECTED, INVALID_DESTINATION, ROUTE_NOT_AVAILABLE, ...) with `error`
+    naming the cause (e.g. "ESME_RINVDSTADR (0x0000000B)"). `carrier_ids` holds the id the
+    carrier gave each part, in part order, lower-cased and without leading zeros."""
+
     message_id: int
     connector: str
-    status: MessageStatus  # SENT when the carrier accepted it, or a final failure
-    carrier_id: str | None = None
+    status: MessageStatus
+    carrier_ids: tuple[str, ...] = ()
     error: str | None = None
+    retry_after_ms: int | None = None
+
+
+_SUBMITTED = (
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"), _may_become(MessageStatus.SENT))
+    .values(status=_SENT, submitted_at=bindparam("now"), claimed_until=None)
+)
+_REQUEUED = (
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"), messages.c.status == _SENDING)
+    .values(
+        status=_QUEUED,
+        due_at=bindparam("due"),
+        claimed_until=None,
+        error=bindparam("failure"),
+    )
+)
+_INSERT_PARTS = insert(message_parts)
 
 
 def record_submits(conn: Connection, outcomes: Sequence[SubmitOutcome], *, now_ms: int) -> None:
     """Store what the connector answered; a status never moves backwards."""
-    by_status: dict[MessageStatus, list[SubmitOutcome]] = {}
-    for outcome in outcomes:
-        by_status.setdefault(outcome.status, []).append(outcome)
-    for status, group in by_status.items():
-        final = status is not MessageStatus.SENT
+    sent = [o for o in outcomes if o.status is MessageStatus.SENT]
+    if sent:
+        conn.execute(_SUBMITTED, [{"message_id": o.message_id, "now": now_ms} for o in sent])
+        parts = [
+            {
+                "message_id": o.message_id,
+                "part": number,
+                "connector": o.connector,
+                "carrier_id": carrier_id,
+                "status": _SENT,
+            }
+            for o in sent
+            for number, carrier_id in enumerate(o.carrier_ids, start=1)
+        ]
+        if parts:
+            conn.execute(_INSERT_PARTS, parts)
+    retries = [o for o in outcomes if o.status is MessageStatus.QUEUED]
+    if retries:
         conn.execute(
-            update(messages)
-            .where(
-                messages.c.id == bindparam("message_id"),
-                _may_become(status),
-            )
-            .values(
-                status=status.value,
-                connector=bindparam("connector_name"),
-                carrier_id=bindparam("carrier"),
-                error=bindparam("failure"),
-                submitted_at=now_ms,
-                claimed_until=None,
-                **({"done_at": now_ms} if final else {}),
-            ),
+            _REQUEUED,
             [
                 {
                     "message_id": o.message_id,
-                    "connector_name": o.connector,
-                    "carrier": o.carrier_id,
+                    "due": now_ms + (o.retry_after_ms or 0),
                     "failure": o.error,
                 }
-                for o in group
+                for o in retries
             ],
         )
+    failures: dict[MessageStatus, list[SubmitOutcome]] = {}
+    for outcome in outcomes:
+        if outcome.status in FINAL_STATUSES:
+            failures.setdefault(outcome.status, []).append(outcome)
+    for status, group in failures.items():
+        _finish(conn, status, [(o.message_id, now_ms, o.error) for o in group])
+
+
+def _finish(
+    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
+) -> int:
+    """Move messages to a final status (only from an earlier state); how many moved."""
+    result = conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"), _may_become(status))
+        .values(
+            status=status.value,
+            done_at=bindparam("done"),
+            error=bindparam("failure"),
+            claimed_until=None,
+        ),
+        [{"message_id": m, "done": done, "failure": error} for m, done, error in rows],
+    )
+    return max(result.rowcount, 0)
 
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
+    """A delivery receipt for one submitted part.
+
+    `carrier_ids` lists the forms the id may have been stored under: first the id exactly as
+    the receipt wrote it (lower-cased, no leading zeros), then its other forms (a carrier may
+    answer submit_sm in decimal and write receipts in hex, or the reverse)."""
+
     connector: str
-    carrier_id: str
+    carrier_ids: tuple[str, ...]
     status: MessageStatus
     done_at_ms: int
     error: str | None = None
 
 
-def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> int:
-    """Move messages to their final status; late or repeated receipts change nothing."""
-    applied = 0
-    by_status: dict[MessageStatus, list[Receipt]] = {}
+_PART_DONE = (
+    update(message_parts)
+    .where(
+        message_parts.c.message_id == bindparam("mid"),
+        message_parts.c.part == bindparam("pno"),
+        message_parts.c.status == _SENT,
+    )
+    .values(status=bindparam("new_status"), done_at=bindparam("done"))
+)
+
+
+def _resolve_parts(conn: Connection, receipts: Sequence[Receipt]) -> list[tuple[Receipt, int, int]]:
+    """(receipt, message_id, part) for each receipt whose part is known; an exact id match
+    wins over a match in the other base."""
+    found: list[tuple[Receipt, int, int]] = []
+    by_connector: dict[str, list[Receipt]] = {}
     for receipt in receipts:
-        by_status.setdefault(receipt.status, []).append(receipt)
-    for status, group in by_status.items():
-        result = conn.execute(
-            update(messages)
-            .where(
-                messages.c.connector == bindparam("connector_name"),
-                messages.c.carrier_id == bindparam("carrier"),
-                _may_become(status),
+        by_connector.setdefault(receipt.connector, []).append(receipt)
+    for connector, group in by_connector.items():
+        candidates = {cid for r in group for cid in r.carrier_ids}
+        rows = conn.execute(
+            select(
+                message_parts.c.carrier_id, message_parts.c.message_id, message_parts.c.part
+            ).where(
+                message_parts.c.connector == connector,
+                message_parts.c.carrier_id.in_(candidates),
             )
-            .values(status=status.value, done_at=bindparam("done"), error=bindparam("failure")),
-            [
-                {
-                    "connector_name": r.connector,
-                    "carrier": r.carrier_id,
-                    "done": r.done_at_ms,
-                    "failure": r.error,
-                }
-                for r in group
-            ],
+        ).all()
+        index = {row.carrier_id: (row.message_id, row.part) for row in rows}
+        for receipt in group:
+            for carrier_id in receipt.carrier_ids:
+                if carrier_id in index:
+                    found.append((receipt, *index[carrier_id]))
+                    break
+    return found
+
+
+def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, list[Receipt]]:
+    """Record part receipts and settle the messages they complete: how many messages moved,
+    and the receipts whose part is not (yet) known — a receipt can overtake the storing of
+    its submit, so the caller offers those again a little later.
+
+    A failed part decides its message at once. A delivered part completes a single-part
+    message; a multi-part message is delivered when all its parts are (or, for carriers that
+    report one part only, by `settle_partial_deliveries` after a grace period)."""
+    matched = _resolve_parts(conn, receipts)
+    found = {id(r) for r, _, _ in matched}
+    unmatched = [r for r in receipts if id(r) not in found]
+    if not matched:
+        return 0, unmatched
+    conn.execute(
+        _PART_DONE,
+        [
+            {"mid": mid, "pno": part, "new_status": r.status.value, "done": r.done_at_ms}
+            for r, mid, part in matched
+        ],
+    )
+    message_ids = sorted({mid for _, mid, _ in matched})
+    parts_by_message: dict[int, list[tuple[str, int | None]]] = {}
+    for row in conn.execute(
+        select(message_parts.c.message_id, message_parts.c.status, message_parts.c.done_at).where(
+            message_parts.c.message_id.in_(message_ids)
         )
-        applied += max(result.rowcount, 0)
-    return applied
+    ):
+        parts_by_message.setdefault(row.message_id, []).append((row.status, row.done_at))
+    expected = dict(
+        conn.execute(
+            select(messages.c.id, messages.c.parts).where(messages.c.id.in_(message_ids))
+        ).all()
+    )
+    errors = {mid: r.error for r, mid, _ in matched}
+    settled: dict[MessageStatus, list[tuple[int, int, str | None]]] = {}
+    for mid, parts in parts_by_message.items():
+        outcome = _message_outcome(parts, expected.get(mid, len(parts)))
+        if outcome is not None:
+            status, done = outcome
+            settled.setdefault(status, []).append((mid, done, errors.get(mid)))
+    moved = sum(_finish(conn, status, rows) for status, rows in settled.items())
+    return moved, unmatched
 
 
-def next_due_at(conn: Connection) -> int | None:
-    return conn.execute(
-        select(func.min(messages.c.due_at)).where(messages.c.status == _QUEUED)
-    ).scalar_one()
+def _message_outcome(
+    parts: list[tuple[str, int | None]], expected: int
+) -> tuple[MessageStatus, int] | None:
+    failed = [(s, d) for s, d in parts if s not in (_SENT, _DELIVERED)]
+    if failed:
+        status, done = failed[0]
+        return MessageStatus(status), done or 0
+    if len(parts) >= expected and all(s == _DELIVERED for s, _ in parts):
+        return MessageStatus.DELIVERED, max(d or 0 for _, d in parts)
+    return None
+
+
+def settle_partial_deliveries(conn: Connection, *, before_ms: int) -> int:
+    """Deliver multi-part messages some of whose parts were reported delivered before
+    `before_ms` while the others never got a receipt (carriers that report one part)."""
+    candidates = conn.execute(
+        select(message_parts.c.message_id, func.max(message_parts.c.done_at))
+        .join(messages, messages.c.id == message_parts.c.message_id)
+        .where(messages.c.status == _SENT, message_parts.c.status == _DELIVERED)
+        .group_by(message_parts.c.message_id)
+        .having(func.max(message_parts.c.done_at) < before_ms)
+    ).all()
+    if not candidates:
+        return 0
+    ids = [mid for mid, _ in candidates]
+    failed = set(
+        conn.execute(
+            select(message_parts.c.message_id).where(
+                message_parts.c.message_id.in_(ids),
+                message_parts.c.status.not_in((_SENT, _DELIVERED)),
+            )
+        ).scalars()
+    )
+    rows = [(mid, done, None) for mid, done in candidates if mid not in failed]
+    return _finish(conn, MessageStatus.DELIVERED, rows) if rows else 0
+
+
+def expire_unreported(conn: Connection, *, submitted_before_ms: int, now_ms: int) -> int:
+    """Messages that got no final receipt within their validity period become EXPIRED."""
+    result = conn.execute(
+        update(messages)
+        .where(and_(messages.c.status == _SENT, messages.c.submitted_at < submitted_before_ms))
+        .values(status=MessageStatus.EXPIRED.value, done_at=now_ms, error="no receipt")
+    )
+    return max(result.rowcount, 0)
+
+
+def connectors_with_due(conn: Connection, *, now_ms: int) -> list[str]:
+    return list(
+        conn.execute(
+            select(messages.c.connector)
+            .where(messages.c.status == _QUEUED, messages.c.due_at <= now_ms)
+            .distinct()
+        ).scalars()
+    )

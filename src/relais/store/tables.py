@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -118,12 +119,87 @@ messages = Table(
     Column("due_at", BigInteger, nullable=False),
     Column("claimed_until", BigInteger, nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # The connector the router chose when the message was accepted; its owner claims it.
     Column("connector", String(50), nullable=True),
-    Column("carrier_id", String(64), nullable=True),
     Column("error", String(200), nullable=True),
     Column("submitted_at", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),
     Index("ix_messages_campaign", "campaign_id"),
-    Index("ix_messages_queue", "status", "due_at"),
-    Index("ix_messages_carrier", "connector", "carrier_id"),
+    Index("ix_messages_queue", "connector", "status", "due_at"),
+    Index("ix_messages_destination", "destination", "id"),
+)
+
+# One row per submitted SMS part: receipts come back per part, by the carrier's id.
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("message_id", ForeignKey("messages.id"), primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("connector", String(50), nullable=False),
+    Column("carrier_id", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("done_at", BigInteger, nullable=True),
+    Index("ix_message_parts_carrier", "connector", "carrier_id"),
+)
+
+# Mobile-originated SMS: replies and STOPs.
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, nullable=True),  # NULL when no account sent to `source`
+    Column("message_id", BigInteger, nullable=True),  # the last message sent to `source`
+    Column("connector", String(50), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("is_stop", Boolean, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_inbound_account", "account_id", "id"),
+)
+
+# Numbers an account must never send to (STOP replies, manual additions).
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("destination", String(20), nullable=False),
+    Column("origin", String(10), nullable=False),  # stop | api
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "destination", name="uq_blacklist_account_destination"),
+)
+
+# Carrier connections the operator configured; `settings` is the connector's JSON mapping.
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("kind", String(20), nullable=False),  # smpp | simulator
+    Column("settings", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Which connector carries which traffic: the most specific matching route wins.
+routes = Table(
+    "routes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("connector", String(50), nullable=False),
+    Column("prefix", String(16), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("account_id", BigInteger, nullable=True),
+    Column("sender", String(16), nullable=True),
+    Column("priority", Integer, nullable=False, server_default="0"),
+)
+
+# A bind is owned by one process at a time: the owner renews its lease, others wait for it
+# to lapse.
+connector_leases = Table(
+    "connector_leases",
+    metadata,
+    Column("connector", String(50), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
 )

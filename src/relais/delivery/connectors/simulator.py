@@ -2,7 +2,8 @@
 delay, returns a delivery receipt whose final status is drawn from a configurable mix.
 
 It is the embedded default so a fresh install delivers something; it is a feature for
-users (try an integration without a carrier), not a test double."""
+users (try an integration without a carrier), not a test double. The SMPP carrier simulator
+(`relais smsc-simulator`) is its over-the-wire sibling."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from collections.abc import Sequence
 
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.base import ReceiptSink
+from relais.delivery.connectors.base import ConnectorStatus, DeliverySink
 from relais.services.platform import utc_now
 from relais.store.outbound import OutboundMessage, Receipt, SubmitOutcome
 
 
 class CarrierSimulator:
+    kind = "simulator"
+
     def __init__(
         self,
         *,
@@ -37,49 +40,67 @@ class CarrierSimulator:
         # Carrier ids must not repeat across restarts: a random prefix per run, then a counter.
         self._prefix = secrets.token_hex(4)
         self._counter = itertools.count(1)
-        self._sink: ReceiptSink | None = None
-        self._pending: set[asyncio.TimerHandle] = set()
+        self._sink: DeliverySink | None = None
+        self._pending: dict[int, asyncio.TimerHandle] = {}
+        self._timers = itertools.count()
         self.submitted = 0
+        self.receipts_sent = 0
 
-    async def start(self, receipts: ReceiptSink) -> None:
-        self._sink = receipts
+    async def start(self, sink: DeliverySink) -> None:
+        self._sink = sink
 
     async def submit(self, batch: Sequence[OutboundMessage]) -> list[SubmitOutcome]:
         outcomes = []
         finals = self._random.choices(self._statuses, self._weights, k=len(batch))
         later: list[tuple[str, MessageStatus]] = []
         for message, final in zip(batch, finals, strict=True):
-            carrier_id = f"{self._prefix}{next(self._counter):012x}"
+            ids = tuple(f"{self._prefix}{next(self._counter):012x}" for _ in range(message.parts))
             outcomes.append(
                 SubmitOutcome(
                     message_id=message.id,
                     connector=self.name,
                     status=MessageStatus.SENT,
-                    carrier_id=carrier_id,
+                    carrier_ids=ids,
                 )
             )
-            later.append((carrier_id, final))
+            later.extend((carrier_id, final) for carrier_id in ids)
         self.submitted += len(batch)
-        loop = asyncio.get_running_loop()
-        handle = loop.call_later(self.receipt_delay, self._deliver, later)
-        self._pending.add(handle)
+        timer = next(self._timers)
+        self._pending[timer] = asyncio.get_running_loop().call_later(
+            self.receipt_delay, self._deliver, timer, later
+        )
         return outcomes
 
-    def _deliver(self, later: list[tuple[str, MessageStatus]]) -> None:
-        self._pending = {h for h in self._pending if not h.cancelled() and h.when() > 0}
+    def _deliver(self, timer: int, later: list[tuple[str, MessageStatus]]) -> None:
+        self._pending.pop(timer, None)
         if self._sink is None:
             return
         done_ms = to_ms(utc_now())
-        self._sink(
+        self.receipts_sent += len(later)
+        self._sink.receipts(
             [
                 Receipt(
-                    connector=self.name, carrier_id=carrier_id, status=status, done_at_ms=done_ms
+                    connector=self.name,
+                    carrier_ids=(carrier_id,),
+                    status=status,
+                    done_at_ms=done_ms,
+                    error=None if status is MessageStatus.DELIVERED else "simulated",
                 )
                 for carrier_id, status in later
             ]
         )
 
     async def stop(self) -> None:
-        for handle in self._pending:
+        for handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
+
+    def status(self) -> ConnectorStatus:
+        return ConnectorStatus(
+            name=self.name,
+            kind=self.kind,
+            bound=self._sink is not None,
+            submitted=self.submitted,
+            receipts=self.receipts_sent,
+            detail=f"built-in simulator, receipts after {self.receipt_delay * 1000:.0f} ms",
+        )
