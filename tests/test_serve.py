@@ -3,6 +3,7 @@ carrier simulator in the same process, an SMS sent over HTTP and seen delivered.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -83,3 +84,27 @@ def test_serve_demo_sends_and_delivers_over_http(server):
         time.sleep(0.1)
     assert campaign["campaign"][0]["status"] == "Sent"
     assert campaign["campaign"][0]["delivery_rate"] == "100"
+
+
+def test_serve_exposes_connector_state_to_metrics_and_the_cli(server, database_url):
+    base, _, _ = server
+    metrics = httpx.get(base + "/metrics").text
+    assert 'relais_connector_bound{connector="simulator",kind="simulator"} 1.0' in metrics
+    assert "relais_db_works_committed_total" in metrics
+    env = {**os.environ, "RELAIS_DATABASE_URL": database_url}
+    deadline = time.monotonic() + 10
+    while True:
+        listed = subprocess.run(
+            [sys.executable, "-m", "relais", "connector", "list", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        rows = [json.loads(line) for line in listed.stdout.splitlines()]
+        if rows and rows[0]["state"].get("bound"):
+            break
+        assert time.monotonic() < deadline, listed.stdout
+        time.sleep(0.5)
+    assert rows[0]["name"] == "simulator"

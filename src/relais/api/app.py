@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from relais.api.metrics import metrics
 from relais.api.paths import CollapseSlashes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
@@ -53,7 +55,7 @@ def create_app(
                 yield
 
     app = Starlette(
-        routes=smsfactor_routes,
+        routes=[Route("/metrics", metrics, methods=["GET"]), *smsfactor_routes],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
         lifespan=run,
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from relais.core.instant import to_ms
 from relais.core.routing import DEFAULT_CONNECTOR
@@ -70,6 +71,7 @@ class Dispatcher:
         self.linger_s = linger_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.running: dict[str, _Running] = {}
+        self._last_counts: dict[str, tuple[int, int]] = {}
         self._receipts: list[tuple[int, outbound.Receipt]] = []
         self._inbound: list[InboundSms] = []
         self._arrived = asyncio.Event()
@@ -143,14 +145,16 @@ class Dispatcher:
             await self._stop_connector(name, release=True)
         now_ms = to_ms(self.platform.clock())
         for name, version in wanted.items():
+            state = self._report(name, now_ms)
             try:
                 held = await self.platform.db.write(
-                    lambda conn, name=name: connector_store.acquire_lease(
+                    lambda conn, name=name, state=state: connector_store.acquire_lease(
                         conn,
                         connector=name,
                         owner=self.owner,
                         now_ms=now_ms,
                         ttl_ms=self.bind_lease_ms,
+                        state=state,
                     )
                 )
             except RelaisError:
@@ -185,6 +189,20 @@ class Dispatcher:
             worker.start()
             self.running[name] = _Running(worker, version)
             worker.wake()
+
+    def _report(self, name: str, now_ms: int) -> str:
+        """The connector's status as JSON, with its submit rate since the last report."""
+        running = self.running.get(name)
+        if running is None:
+            return "{}"
+        status = running.worker.connector.status()
+        previous = self._last_counts.get(name)
+        rate = 0.0
+        if previous is not None and now_ms > previous[0]:
+            rate = (status.submitted - previous[1]) * 1000 / (now_ms - previous[0])
+        self._last_counts[name] = (now_ms, status.submitted)
+        status.extra["sent_per_second"] = round(rate, 1)
+        return json.dumps(asdict(status))
 
     async def _stop_connector(self, name: str, *, release: bool = False) -> None:
         running = self.running.pop(name, None)

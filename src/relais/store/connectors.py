@@ -111,17 +111,17 @@ def reassign(conn: Connection, assignments: dict[int, str | None]) -> None:
 
 
 def acquire_lease(
-    conn: Connection, *, connector: str, owner: str, now_ms: int, ttl_ms: int
+    conn: Connection, *, connector: str, owner: str, now_ms: int, ttl_ms: int, state: str = "{}"
 ) -> bool:
-    """Take or renew the lease of `connector` for `owner`; False if another owner holds a
-    lease that has not lapsed."""
+    """Take or renew the lease of `connector` for `owner` (storing its latest `state`);
+    False if another owner holds a lease that has not lapsed."""
     taken = conn.execute(
         update(connector_leases)
         .where(
             connector_leases.c.connector == connector,
             or_(connector_leases.c.owner == owner, connector_leases.c.expires_at < now_ms),
         )
-        .values(owner=owner, expires_at=now_ms + ttl_ms)
+        .values(owner=owner, expires_at=now_ms + ttl_ms, state=state)
     ).rowcount
     if taken:
         return True
@@ -132,7 +132,7 @@ def acquire_lease(
         return False
     conn.execute(
         insert(connector_leases).values(
-            connector=connector, owner=owner, expires_at=now_ms + ttl_ms
+            connector=connector, owner=owner, expires_at=now_ms + ttl_ms, state=state
         )
     )
     return True
@@ -146,5 +146,16 @@ def release_lease(conn: Connection, *, connector: str, owner: str) -> None:
     )
 
 
-def lease_holders(conn: Connection) -> dict[str, tuple[str, int]]:
-    return {r.connector: (r.owner, r.expires_at) for r in conn.execute(select(connector_leases))}
+@dataclass(frozen=True, slots=True)
+class LeaseRow:
+    connector: str
+    owner: str
+    expires_at: int
+    state: dict[str, Any]
+
+
+def lease_holders(conn: Connection) -> dict[str, LeaseRow]:
+    return {
+        r.connector: LeaseRow(r.connector, r.owner, r.expires_at, json.loads(r.state or "{}"))
+        for r in conn.execute(select(connector_leases))
+    }

@@ -202,4 +202,6 @@ connector_leases = Table(
     Column("connector", String(50), primary_key=True),
     Column("owner", String(100), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+    # The owner's last report of the connector (JSON of ConnectorStatus), for operators.
+    Column("state", Text, nullable=False, server_default="{}"),
 )

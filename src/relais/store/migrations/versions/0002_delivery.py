@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("connector", sa.String(length=50), nullable=False),
         sa.Column("owner", sa.String(length=100), nullable=False),
         sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.Column("state", sa.Text(), server_default="{}", nullable=False),
         sa.PrimaryKeyConstraint("connector", name=op.f("pk_connector_leases")),
     )
     op.create_table(

@@ -7,18 +7,17 @@ import asyncio
 import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
+from relais.cli import connectors as connectors_cli
+from relais.cli.common import fail, run
 from relais.config import Settings
 from relais.errors import RelaisError
 from relais.services import accounts, credits
 from relais.services.platform import Platform
 from relais.store.migrate import upgrade
-
-T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Relais SMS platform.")
 account_app = typer.Typer(no_args_is_help=True, help="Accounts.")
@@ -29,31 +28,10 @@ app.add_typer(account_app, name="account")
 app.add_typer(credits_app, name="credits")
 app.add_typer(token_app, name="token")
 app.add_typer(price_app, name="price")
+app.add_typer(connectors_cli.connector_app, name="connector")
+app.add_typer(connectors_cli.route_app, name="route")
 
 DEMO_EMAIL = "demo@relais.local"
-
-
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
-
-
-def run(action: Callable[[Platform], Awaitable[T]]) -> T:
-    """Migrate, open the platform, run one use case, close; RelaisError -> exit 1."""
-    settings = Settings.from_env()
-
-    async def main() -> T:
-        await upgrade(settings.database_url)
-        platform = Platform.open(settings)
-        try:
-            return await action(platform)
-        finally:
-            await platform.close()
-
-    try:
-        return asyncio.run(main())
-    except RelaisError as exc:
-        raise fail(exc.detail) from None
 
 
 @app.command()

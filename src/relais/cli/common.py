@@ -1,0 +1,40 @@
+"""What every command shares: run one use case against the configured database, and fail
+with a message on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from relais.config import Settings
+from relais.errors import RelaisError
+from relais.services.platform import Platform
+from relais.store.migrate import upgrade
+
+T = TypeVar("T")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def run(action: Callable[[Platform], Awaitable[T]]) -> T:
+    """Migrate, open the platform, run one use case, close; RelaisError -> exit 1."""
+    settings = Settings.from_env()
+
+    async def main() -> T:
+        await upgrade(settings.database_url)
+        platform = Platform.open(settings)
+        try:
+            return await action(platform)
+        finally:
+            await platform.close()
+
+    try:
+        return asyncio.run(main())
+    except RelaisError as exc:
+        raise fail(exc.detail) from None
