@@ -17,6 +17,7 @@ from relais.config import Settings
 from relais.errors import RelaisError
 from relais.services import accounts, credits
 from relais.services.platform import Platform
+from relais.simulator.cli import add_simulator_command
 from relais.store.migrate import upgrade
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Relais SMS platform.")
@@ -30,6 +31,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(price_app, name="price")
 app.add_typer(connectors_cli.connector_app, name="connector")
 app.add_typer(connectors_cli.route_app, name="route")
+add_simulator_command(app)
 
 DEMO_EMAIL = "demo@relais.local"
 

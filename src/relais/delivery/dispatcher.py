@@ -155,7 +155,8 @@ class Dispatcher:
                         now_ms=now_ms,
                         ttl_ms=self.bind_lease_ms,
                         state=state,
-                    )
+                    ),
+                    lane="delivery",
                 )
             except RelaisError:
                 held = False  # another process inserted the lease at the same moment
@@ -214,7 +215,8 @@ class Dispatcher:
                 await self.platform.db.write(
                     lambda conn: connector_store.release_lease(
                         conn, connector=name, owner=self.owner
-                    )
+                    ),
+                    lane="delivery",
                 )
 
     # --- what comes back ---------------------------------------------------------------------
@@ -237,7 +239,8 @@ class Dispatcher:
             batch, self._receipts = self._receipts[:2000], self._receipts[2000:]
             try:
                 moved, unmatched = await self.platform.db.write(
-                    lambda conn, batch=batch: outbound.apply_receipts(conn, [r for _, r in batch])
+                    lambda conn, batch=batch: outbound.apply_receipts(conn, [r for _, r in batch]),
+                    lane="delivery",
                 )
             except Exception:
                 self._receipts = batch + self._receipts
@@ -279,5 +282,6 @@ class Dispatcher:
                 outbound.expire_unreported(
                     conn, submitted_before_ms=now_ms - self.validity_ms, now_ms=now_ms
                 ),
-            )
+            ),
+            lane="delivery",
         )

@@ -91,14 +91,15 @@ class ConnectorWorker:
                 now_ms=now_ms,
                 limit=self.batch_size,
                 lease_ms=self.lease_ms,
-            )
+            ),
+            lane="delivery",
         )
         if not batch:
             return 0
         outcomes = await self.connector.submit(batch)
         done_ms = to_ms(self.platform.clock())
         await self.platform.db.write(
-            lambda conn: outbound.record_submits(conn, outcomes, now_ms=done_ms)
+            lambda conn: outbound.record_submits(conn, outcomes, now_ms=done_ms), lane="delivery"
         )
         self.submitted += len(outcomes)
         return len(batch)

@@ -23,4 +23,6 @@ async def record_inbound(
         )
         for connector, source, destination, text, at in messages
     ]
-    return await platform.db.write(lambda conn: inbound_store.record_inbound(conn, rows))
+    return await platform.db.write(
+        lambda conn: inbound_store.record_inbound(conn, rows), lane="delivery"
+    )

@@ -3,7 +3,9 @@ One way to run a unit of work on either backend.
 
 A unit of work is a plain function `work(conn) -> T` over a SQLAlchemy Core `Connection`;
 queries in store/ are written once that way. Callers `await db.write(work)` or
-`await db.read(work)` and never see which backend runs it.
+`await db.read(work)` and never see which backend runs it. A write may name a `lane`:
+works in different lanes touch different rows and may commit in parallel where the backend
+allows it (PostgreSQL); delivery bookkeeping uses its own lane so it never waits behind sends.
 
 Writes are group-committed on both backends: works that arrive while a transaction is busy
 wait, then run together in the next transaction, and each caller gets its answer only after
@@ -41,12 +43,16 @@ T = TypeVar("T")
 Work = Callable[[Connection], T]
 
 GROUP_LIMIT = 256
+# PostgreSQL writers per lane. Sends share one (they meet on account rows, and one writer
+# with big groups beats several queueing on the same row lock); delivery works touch
+# disjoint messages (claims skip locked rows), so two writers overlap their round trips.
+LANE_WRITERS = {"default": 1, "delivery": 2}
 
 
 class Database(Protocol):
     dialect: str
 
-    async def write(self, work: Work[T]) -> T: ...
+    async def write(self, work: Work[T], *, lane: str = "default") -> T: ...
 
     async def read(self, work: Work[T]) -> T: ...
 
@@ -126,7 +132,8 @@ class SqliteDatabase:
         self.groups_committed = 0
         self.works_committed = 0
 
-    async def write(self, work: Work[T]) -> T:
+    async def write(self, work: Work[T], *, lane: str = "default") -> T:
+        # One writer serves every lane: SQLite has one write lock anyway.
         job = _Job(work, asyncio.get_running_loop())
         self._jobs.put(job)
         return await job.future
@@ -215,33 +222,43 @@ class PostgresDatabase:
 
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self._engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
-        self._pending: list[tuple[Work[Any], asyncio.Future[Any]]] = []
-        self._ready: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._closing = False
+        # One writer task per lane, each committing its groups on its own connection: works
+        # of different lanes touch different rows (sends vs. delivery bookkeeping), so their
+        # groups overlap instead of queueing on one connection or on a hot account row.
+        self._lanes: dict[str, asyncio.Queue[tuple[Work[Any], asyncio.Future[Any]] | None]] = {}
+        self._writers: list[asyncio.Task[None]] = []
         self.groups_committed = 0
         self.works_committed = 0
 
-    async def write(self, work: Work[T]) -> T:
-        if self._writer is None:
-            self._ready = asyncio.Event()
-            self._writer = asyncio.create_task(self._write_loop(), name="relais-pg-writer")
+    async def write(self, work: Work[T], *, lane: str = "default") -> T:
+        jobs = self._lanes.get(lane)
+        if jobs is None:
+            jobs = self._lanes[lane] = asyncio.Queue()
+            self._writers.extend(
+                asyncio.create_task(self._write_loop(jobs), name=f"relais-pg-{lane}-{i}")
+                for i in range(LANE_WRITERS.get(lane, 1))
+            )
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((work, future))
-        assert self._ready is not None
-        self._ready.set()
+        jobs.put_nowait((work, future))
         return await future
 
-    async def _write_loop(self) -> None:
-        assert self._ready is not None
+    async def _write_loop(
+        self, jobs: asyncio.Queue[tuple[Work[Any], asyncio.Future[Any]] | None]
+    ) -> None:
         while True:
-            await self._ready.wait()
-            self._ready.clear()
-            while self._pending:
-                group = self._pending[:GROUP_LIMIT]
-                del self._pending[:GROUP_LIMIT]
-                await self._run_group(group)
-            if self._closing:
+            first = await jobs.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < GROUP_LIMIT and not jobs.empty():
+                nxt = jobs.get_nowait()
+                if nxt is None:
+                    stop = True
+                    break
+                group.append(nxt)
+            await self._run_group(group)
+            if stop:
                 return
 
     async def _run_group(self, group: list[tuple[Work[Any], asyncio.Future[Any]]]) -> None:
@@ -277,10 +294,10 @@ class PostgresDatabase:
                 return await conn.run_sync(work)
 
     async def close(self) -> None:
-        if self._writer is not None and self._ready is not None:
-            self._closing = True
-            self._ready.set()
-            await self._writer
+        for lane, jobs in self._lanes.items():
+            for _ in range(LANE_WRITERS.get(lane, 1)):
+                jobs.put_nowait(None)
+        await asyncio.gather(*self._writers)
         await self._engine.dispose()
 
 
