@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from relais.core.optout import DEFAULT_STOP_KEYWORDS
 from relais.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///relais.db"
@@ -70,6 +71,9 @@ class Settings:
     max_parts: int = 10
     builtin_simulator: bool = True
     validity_hours: int = 48
+    bind_lease_seconds: int = 15
+    reconcile_seconds: float = 2.0
+    stop_keywords: tuple[str, ...] = DEFAULT_STOP_KEYWORDS
     sqlite_synchronous: str = "FULL"
 
     @classmethod
@@ -94,5 +98,12 @@ class Settings:
             max_parts=_env_int(env, "RELAIS_MAX_PARTS", 10),
             builtin_simulator=_env_bool(env, "RELAIS_BUILTIN_SIMULATOR", True),
             validity_hours=_env_int(env, "RELAIS_VALIDITY_HOURS", 48),
+            bind_lease_seconds=_env_int(env, "RELAIS_BIND_LEASE_SECONDS", 15),
+            reconcile_seconds=float(env.get("RELAIS_RECONCILE_SECONDS") or 2.0),
+            stop_keywords=tuple(
+                k.strip() for k in env["RELAIS_STOP_KEYWORDS"].split(",") if k.strip()
+            )
+            if env.get("RELAIS_STOP_KEYWORDS")
+            else DEFAULT_STOP_KEYWORDS,
             sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
         )

@@ -29,6 +29,8 @@ def build_dispatcher(platform: Platform) -> Dispatcher:
         batch_size=settings.dispatch_batch_size,
         lease_ms=settings.claim_lease_seconds * 1000,
         validity_ms=settings.validity_hours * 3600 * 1000,
+        bind_lease_ms=settings.bind_lease_seconds * 1000,
+        reconcile_s=settings.reconcile_seconds,
     )
     platform.on_queued = dispatcher.wake
     return dispatcher

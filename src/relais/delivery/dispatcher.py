@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import secrets
 import socket
 from collections.abc import Callable, Sequence
@@ -32,6 +33,19 @@ from relais.store import outbound
 log = logging.getLogger("relais.dispatcher")
 
 ConnectorFactory = Callable[[connector_store.ConnectorRow], Connector]
+
+
+@dataclass
+class _Ack:
+    """The commit a connector waits for before acknowledging a batch to its carrier."""
+
+    remaining: int
+    future: asyncio.Future[None]
+
+    def one_done(self) -> None:
+        self.remaining -= 1
+        if self.remaining <= 0 and not self.future.done():
+            self.future.set_result(None)
 
 
 @dataclass
@@ -72,8 +86,8 @@ class Dispatcher:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.running: dict[str, _Running] = {}
         self._last_counts: dict[str, tuple[int, int]] = {}
-        self._receipts: list[tuple[int, outbound.Receipt]] = []
-        self._inbound: list[InboundSms] = []
+        self._receipts: list[tuple[int, outbound.Receipt, _Ack]] = []
+        self._inbound: list[tuple[InboundSms, _Ack]] = []
         self._arrived = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -83,14 +97,24 @@ class Dispatcher:
 
     # --- DeliverySink: called by connectors, only buffers ---------------------------------
 
-    def receipts(self, receipts: Sequence[outbound.Receipt]) -> None:
-        now_ms = to_ms(self.platform.clock())
-        self._receipts.extend((now_ms, r) for r in receipts)
-        self._arrived.set()
+    def _ack(self, count: int) -> _Ack:
+        ack = _Ack(count, asyncio.get_running_loop().create_future())
+        if count == 0:
+            ack.future.set_result(None)
+        return ack
 
-    def inbound(self, messages: Sequence[InboundSms]) -> None:
-        self._inbound.extend(messages)
+    def receipts(self, receipts: Sequence[outbound.Receipt]) -> asyncio.Future[None]:
+        now_ms = to_ms(self.platform.clock())
+        ack = self._ack(len(receipts))
+        self._receipts.extend((now_ms, r, ack) for r in receipts)
         self._arrived.set()
+        return ack.future
+
+    def inbound(self, messages: Sequence[InboundSms]) -> asyncio.Future[None]:
+        ack = self._ack(len(messages))
+        self._inbound.extend((m, ack) for m in messages)
+        self._arrived.set()
+        return ack.future
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -144,7 +168,13 @@ class Dispatcher:
         for name in [n for n in self.running if n not in wanted]:
             await self._stop_connector(name, release=True)
         now_ms = to_ms(self.platform.clock())
-        for name, version in wanted.items():
+        # Take at most one new bind per round, in a random order: processes started together
+        # then share the connectors instead of the first one taking them all.
+        taken_new = False
+        for name in random.sample(list(wanted), len(wanted)):
+            version = wanted[name]
+            if name not in self.running and taken_new:
+                continue
             state = self._report(name, now_ms)
             try:
                 held = await self.platform.db.write(
@@ -190,6 +220,7 @@ class Dispatcher:
             worker.start()
             self.running[name] = _Running(worker, version)
             worker.wake()
+            taken_new = True
 
     def _report(self, name: str, now_ms: int) -> str:
         """The connector's status as JSON, with its submit rate since the last report."""
@@ -239,36 +270,46 @@ class Dispatcher:
             batch, self._receipts = self._receipts[:2000], self._receipts[2000:]
             try:
                 moved, unmatched = await self.platform.db.write(
-                    lambda conn, batch=batch: outbound.apply_receipts(conn, [r for _, r in batch]),
+                    lambda conn, batch=batch: outbound.apply_receipts(
+                        conn, [r for _, r, _ in batch]
+                    ),
                     lane="delivery",
                 )
             except Exception:
                 self._receipts = batch + self._receipts
                 raise
             self.receipts_applied += moved
-            if unmatched:
-                arrival = {id(r): at for at, r in batch}
-                now_ms = to_ms(self.platform.clock())
-                retry = [
-                    (arrival[id(r)], r)
-                    for r in unmatched
-                    if now_ms - arrival[id(r)] < self.receipt_patience_ms
-                ]
-                self.receipts_unmatched += len(unmatched) - len(retry)
-                if retry:
-                    asyncio.get_running_loop().call_later(0.2, self._retry_receipts, retry)
+            waiting = {id(r) for r in unmatched}
+            now_ms = to_ms(self.platform.clock())
+            retry = []
+            for arrived, receipt, ack in batch:
+                if id(receipt) in waiting and now_ms - arrived < self.receipt_patience_ms:
+                    retry.append((arrived, receipt, ack))
+                else:
+                    if id(receipt) in waiting:
+                        self.receipts_unmatched += 1
+                    ack.one_done()
+            if retry:
+                asyncio.get_running_loop().call_later(0.2, self._retry_receipts, retry)
         while self._inbound:
             batch_in, self._inbound = self._inbound[:500], self._inbound[500:]
-            await record_inbound(
-                self.platform,
-                messages=[
-                    (m.connector, m.source, m.destination, m.text, m.received_at_ms)
-                    for m in batch_in
-                ],
-            )
+            try:
+                await record_inbound(
+                    self.platform,
+                    stop_keywords=self.platform.settings.stop_keywords,
+                    messages=[
+                        (m.connector, m.source, m.destination, m.text, m.received_at_ms)
+                        for m, _ in batch_in
+                    ],
+                )
+            except Exception:
+                self._inbound = batch_in + self._inbound
+                raise
             self.inbound_stored += len(batch_in)
+            for _, ack in batch_in:
+                ack.one_done()
 
-    def _retry_receipts(self, retry: list[tuple[int, outbound.Receipt]]) -> None:
+    def _retry_receipts(self, retry: list[tuple[int, outbound.Receipt, _Ack]]) -> None:
         self._receipts.extend(retry)
         self._arrived.set()
 

@@ -257,13 +257,25 @@ class RecordingSink:
         self.inbound_list: list[InboundSms] = []
         self.calls = 0
 
-    def receipts(self, receipts: Sequence[Receipt]) -> None:
+    def receipts(self, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
         self.calls += 1
         self.receipt_list.extend(receipts)
+        return self._committed()
 
-    def inbound(self, messages: Sequence[InboundSms]) -> None:
+    def inbound(self, messages: Sequence[InboundSms]) -> asyncio.Future[None]:
         self.calls += 1
         self.inbound_list.extend(messages)
+        return self._committed()
+
+    def _committed(self) -> asyncio.Future[None]:
+        """Stored at once, or failing when the test sets `self.failure`."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        failure = getattr(self, "failure", None)
+        if failure is not None:
+            future.set_exception(failure)
+        else:
+            future.set_result(None)
+        return future
 
 
 def message(

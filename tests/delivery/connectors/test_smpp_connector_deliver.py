@@ -68,6 +68,7 @@ async def test_receipts_non_final_are_ignored_and_failures_carry_err() -> None:
         await smsc.deliver(receipt("id:0000ABC sub:001 dlvrd:000 stat:UNDELIV err:012 text:x"))
         await wait_until(lambda: len(sink.receipt_list) == 1)
         acks = smsc.receiver().deliver_acks  # type: ignore[union-attr]
+        await wait_until(lambda: len(acks) == 3)
 
     (only,) = sink.receipt_list
     assert only.status is MessageStatus.NOT_DELIVERED
@@ -133,3 +134,18 @@ async def test_inbound_single_sms_and_incomplete_parts_after_expiry() -> None:
     assert (single.source, single.text) == ("33611111111", "STOP")
     assert partial.text.startswith("Part one of a message")
     assert (partial.source, partial.destination) == ("33612345678", "36180")
+
+
+async def test_receipt_is_acknowledged_only_once_stored() -> None:
+    text = "id:{} sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:0"
+    async with running() as (smsc, _, sink):
+        acks = smsc.receiver().deliver_acks  # type: ignore[union-attr]
+        sink.failure = ConnectionError("database down")
+        await smsc.deliver(receipt(text.format("abc")))
+        await wait_until(lambda: len(acks) == 1)
+        # Not stored: the carrier is told to deliver it again later.
+        assert acks[0].command_status == 0x64  # ESME_RX_T_APPN
+        sink.failure = None
+        await smsc.deliver(receipt(text.format("abd")))
+        await wait_until(lambda: len(acks) == 2)
+        assert acks[1].command_status == 0

@@ -2,12 +2,14 @@
 
 A connector submits batches of messages and reports, later and on its own schedule,
 delivery receipts and inbound SMS through the `DeliverySink` it was started with. The sink's
-methods are plain callbacks that only buffer: they must never block the connector's
-read loop."""
+methods only buffer (they never block the connector's read loop) and return an awaitable
+that completes once what they were given is committed: a connector acknowledges a carrier's
+deliver_sm only then, so a crash between the two makes the carrier deliver it again instead
+of losing it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,9 +38,9 @@ class InboundSms:
 
 
 class DeliverySink(Protocol):
-    def receipts(self, receipts: Sequence[Receipt]) -> None: ...
+    def receipts(self, receipts: Sequence[Receipt]) -> Awaitable[None]: ...
 
-    def inbound(self, messages: Sequence[InboundSms]) -> None: ...
+    def inbound(self, messages: Sequence[InboundSms]) -> Awaitable[None]: ...
 
 
 @dataclass(slots=True)

@@ -77,6 +77,7 @@ class CarrierSimulator:
             return
         done_ms = to_ms(utc_now())
         self.receipts_sent += len(later)
+        # In-process: nothing to acknowledge to a carrier, so the commit is not awaited.
         self._sink.receipts(
             [
                 Receipt(

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Final, cast
 
@@ -137,6 +137,9 @@ class SmppConnector:
         self._receipts: list[Receipt] = []
         self._inbound: list[InboundSms] = []
         self._flush_handle: asyncio.TimerHandle | None = None
+        # Completed when the next flush's receipts and inbound SMS are committed.
+        self._stored: asyncio.Future[None] | None = None
+        self._settling: set[asyncio.Future[None]] = set()
         self._expire_handle: asyncio.TimerHandle | None = None
         self._reconnect_at: float | None = None
         self._last_error = ""
@@ -393,21 +396,28 @@ class SmppConnector:
 
     # ---------------------------------------------------------------- receipts and inbound
 
-    def _on_deliver(self, pdu: DeliverSm | DataSm) -> None:
+    def _on_deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | None:
+        """Buffer what the deliver_sm carries; the future of its commit, or None when nothing
+        needs storing (the session then answers at once)."""
         if (receipt := receipt_from_pdu(pdu)) is not None:
-            self._on_receipt(receipt)
-        elif is_receipt(pdu):
+            return self._on_receipt(receipt)
+        if is_receipt(pdu):
             self._fail(f"unreadable delivery receipt: {pdu.user_data[:80]!r}")
-        elif (receipt := _unflagged_receipt(pdu)) is not None:
-            self._on_receipt(receipt)
-        else:
-            self._on_inbound(pdu)
+            return None
+        if (receipt := _unflagged_receipt(pdu)) is not None:
+            return self._on_receipt(receipt)
+        return self._on_inbound(pdu)
 
-    def _on_receipt(self, receipt: DeliveryReceipt) -> None:
+    def _next_flush(self) -> asyncio.Future[None]:
+        if self._stored is None:
+            self._stored = asyncio.get_running_loop().create_future()
+        return self._stored
+
+    def _on_receipt(self, receipt: DeliveryReceipt) -> asyncio.Future[None] | None:
         status = receipt.status
         raw = receipt.receipted_message_id or receipt.id
         if status is None or not receipt.is_final or not raw:
-            return  # ACCEPTD / ENROUTE, or a state nobody documents
+            return None  # ACCEPTD / ENROUTE, or a state nobody documents
         exact = canonical_message_id(raw)
         others = sorted(receipt.match_ids() - {exact})
         error = None
@@ -415,9 +425,11 @@ class SmppConnector:
             error = f"err:{receipt.err}" if receipt.err else f"stat:{receipt.stat}"
         self.receipts += 1
         self._receipts.append(Receipt(self.name, (exact, *others), status, _wall_ms(), error))
+        stored = self._next_flush()
         self._schedule_flush(len(self._receipts))
+        return stored
 
-    def _on_inbound(self, pdu: DeliverSm | DataSm) -> None:
+    def _on_inbound(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | None:
         source = _plain(pdu.source_addr)
         destination = _plain(pdu.destination_addr)
         fragment = fragment_of(pdu)
@@ -431,13 +443,16 @@ class SmppConnector:
                 now=self._now(),
             )
         )
-        if text is not None:
-            self._accept_inbound(source, destination, text)
+        if text is None:
+            return None  # a part kept for reassembly; answered at once
+        return self._accept_inbound(source, destination, text)
 
-    def _accept_inbound(self, source: str, destination: str, text: str) -> None:
+    def _accept_inbound(self, source: str, destination: str, text: str) -> asyncio.Future[None]:
         self.inbound += 1
         self._inbound.append(InboundSms(self.name, source, destination, text, _wall_ms()))
+        stored = self._next_flush()
         self._schedule_flush(len(self._inbound))
+        return stored
 
     def _expire_inbound(self) -> None:
         """Deliver what came of messages whose other parts never did: better a partial
@@ -465,16 +480,27 @@ class SmppConnector:
             self._flush_handle = None
         receipts, self._receipts = self._receipts, []
         inbound, self._inbound = self._inbound, []
+        stored, self._stored = self._stored, None
         if self._sink is None:
+            if stored is not None and not stored.done():
+                stored.set_exception(ConnectionError("no sink"))
             return
         try:
+            commits = []
             if receipts:
-                self._sink.receipts(receipts)
+                commits.append(self._sink.receipts(receipts))
             if inbound:
-                self._sink.inbound(inbound)
-        except Exception:
+                commits.append(self._sink.inbound(inbound))
+        except Exception as exc:
             log.exception("%s: the delivery sink failed", self.name)
             self.errors += 1
+            if stored is not None and not stored.done():
+                stored.set_exception(exc)
+            return
+        if stored is not None:
+            task = asyncio.ensure_future(_settle_after(commits, stored))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
 
     # ------------------------------------------------------------------------------ status
 
@@ -528,3 +554,15 @@ def _unflagged_receipt(pdu: DeliverSm | DataSm) -> DeliveryReceipt | None:
 def _plain(address: str) -> str:
     """An international number without its "+"; anything else as received."""
     return address[1:] if address.startswith("+") and address[1:].isdigit() else address
+
+
+async def _settle_after(commits: list[Awaitable[None]], stored: asyncio.Future[None]) -> None:
+    """Complete `stored` once every commit did (or fail it with the first error)."""
+    try:
+        await asyncio.gather(*commits)
+    except Exception as exc:
+        if not stored.done():
+            stored.set_exception(exc)
+        return
+    if not stored.done():
+        stored.set_result(None)

@@ -61,7 +61,9 @@ __all__ = ["BindKind", "BindRefused", "NoResponse", "SessionClosed", "SmppSessio
 log = logging.getLogger("relais.smpp.session")
 
 BindKind = Literal["transceiver", "transmitter", "receiver"]
-DeliverCallback = Callable[[DeliverSm | DataSm], None]
+# May return a future: the deliver_sm is answered when it completes (after the receipt or
+# inbound SMS is committed), with ESME_RX_T_APPN if it fails so the SMSC delivers it again.
+DeliverCallback = Callable[[DeliverSm | DataSm], asyncio.Future[None] | None]
 _BINDS: Final = {
     "transceiver": BindTransceiver,
     "transmitter": BindTransmitter,
@@ -330,11 +332,21 @@ class SmppSession(asyncio.Protocol):
         status = _ROK
         if self.on_deliver is not None:
             try:
-                self.on_deliver(pdu)
+                stored = self.on_deliver(pdu)
             except Exception:
                 log.exception("deliver_sm handler failed; asking the SMSC to retry")
                 status = CommandStatus.ESME_RX_T_APPN
+            else:
+                if stored is not None:
+                    stored.add_done_callback(lambda done: self._answer_deliver(pdu, done))
+                    return
         self._reply(pdu.response(status))
+
+    def _answer_deliver(self, pdu: DeliverSm | DataSm, stored: asyncio.Future[None]) -> None:
+        if self.closed:
+            return  # the SMSC will deliver it again on the next bind
+        failed = stored.cancelled() or stored.exception() is not None
+        self._reply(pdu.response(CommandStatus.ESME_RX_T_APPN if failed else _ROK))
 
     def _out_of_state(self, event: OutOfState) -> None:
         pdu = event.pdu
