@@ -240,10 +240,12 @@ _PART_DONE = (
 )
 
 
-def _resolve_parts(conn: Connection, receipts: Sequence[Receipt]) -> list[tuple[Receipt, int, int]]:
-    """(receipt, message_id, part) for each receipt whose part is known; an exact id match
-    wins over a match in the other base."""
-    found: list[tuple[Receipt, int, int]] = []
+def _resolve_parts(
+    conn: Connection, receipts: Sequence[Receipt]
+) -> list[tuple[Receipt, int, int, int]]:
+    """(receipt, message_id, part, parts of that message) for each receipt whose part is
+    known; an exact id match wins over a match in the other base."""
+    found: list[tuple[Receipt, int, int, int]] = []
     by_connector: dict[str, list[Receipt]] = {}
     for receipt in receipts:
         by_connector.setdefault(receipt.connector, []).append(receipt)
@@ -251,13 +253,18 @@ def _resolve_parts(conn: Connection, receipts: Sequence[Receipt]) -> list[tuple[
         candidates = {cid for r in group for cid in r.carrier_ids}
         rows = conn.execute(
             select(
-                message_parts.c.carrier_id, message_parts.c.message_id, message_parts.c.part
-            ).where(
+                message_parts.c.carrier_id,
+                message_parts.c.message_id,
+                message_parts.c.part,
+                messages.c.parts,
+            )
+            .join(messages, messages.c.id == message_parts.c.message_id)
+            .where(
                 message_parts.c.connector == connector,
                 message_parts.c.carrier_id.in_(candidates),
             )
         ).all()
-        index = {row.carrier_id: (row.message_id, row.part) for row in rows}
+        index = {row.carrier_id: (row.message_id, row.part, row.parts) for row in rows}
         for receipt in group:
             for carrier_id in receipt.carrier_ids:
                 if carrier_id in index:
@@ -275,7 +282,7 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, 
     message; a multi-part message is delivered when all its parts are (or, for carriers that
     report one part only, by `settle_partial_deliveries` after a grace period)."""
     matched = _resolve_parts(conn, receipts)
-    found = {id(r) for r, _, _ in matched}
+    found = {id(r) for r, *_ in matched}
     unmatched = [r for r in receipts if id(r) not in found]
     if not matched:
         return 0, unmatched
@@ -283,10 +290,28 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, 
         _PART_DONE,
         [
             {"mid": mid, "pno": part, "new_status": r.status.value, "done": r.done_at_ms}
-            for r, mid, part in matched
+            for r, mid, part, _ in matched
         ],
     )
-    message_ids = sorted({mid for _, mid, _ in matched})
+    settled: dict[MessageStatus, list[tuple[int, int, str | None]]] = {}
+    # A single-part message is settled by its one receipt; only long messages need their
+    # parts read back.
+    for r, mid, _, total in matched:
+        if total == 1:
+            settled.setdefault(r.status, []).append((mid, r.done_at_ms, r.error))
+    message_ids = sorted({mid for _, mid, _, total in matched if total > 1})
+    if message_ids:
+        _settle_long_messages(conn, matched, message_ids, settled)
+    moved = sum(_finish(conn, status, rows) for status, rows in settled.items())
+    return moved, unmatched
+
+
+def _settle_long_messages(
+    conn: Connection,
+    matched: list[tuple[Receipt, int, int, int]],
+    message_ids: list[int],
+    settled: dict[MessageStatus, list[tuple[int, int, str | None]]],
+) -> None:
     parts_by_message: dict[int, list[tuple[str, int | None]]] = {}
     for row in conn.execute(
         select(message_parts.c.message_id, message_parts.c.status, message_parts.c.done_at).where(
@@ -294,20 +319,13 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, 
         )
     ):
         parts_by_message.setdefault(row.message_id, []).append((row.status, row.done_at))
-    expected = dict(
-        conn.execute(
-            select(messages.c.id, messages.c.parts).where(messages.c.id.in_(message_ids))
-        ).all()
-    )
-    errors = {mid: r.error for r, mid, _ in matched}
-    settled: dict[MessageStatus, list[tuple[int, int, str | None]]] = {}
+    expected = {mid: total for _, mid, _, total in matched}
+    errors = {mid: r.error for r, mid, _, _ in matched}
     for mid, parts in parts_by_message.items():
-        outcome = _message_outcome(parts, expected.get(mid, len(parts)))
+        outcome = _message_outcome(parts, expected[mid])
         if outcome is not None:
             status, done = outcome
             settled.setdefault(status, []).append((mid, done, errors.get(mid)))
-    moved = sum(_finish(conn, status, rows) for status, rows in settled.items())
-    return moved, unmatched
 
 
 def _message_outcome(
