@@ -7,12 +7,8 @@ from typing import Any
 
 import pytest
 
-from relais.delivery.connectors.smpp_config import (
-    Pacer,
-    ReconnectBackoff,
-    RetryBackoff,
-    SmppSettings,
-)
+from relais.delivery.connectors.smpp_config import SmppSettings
+from relais.delivery.connectors.smpp_pacing import Pacer, ReconnectBackoff, RetryBackoff
 from relais.errors import ConfigError
 
 BASE: dict[str, Any] = {"name": "orange", "host": "smsc.example", "system_id": "relais"}

@@ -14,8 +14,8 @@ and the submit rate is cut; a permanent status -> a final failure naming it; no 
 REJECTED "no response"). user_message_reference carries the message id so an SMSC can drop
 the duplicate a resend may create.
 
-Receipts and inbound SMS come from deliver_sm; both are buffered and handed to the sink a
-few milliseconds later in batches, never one call per PDU.
+Receipts and inbound SMS come from deliver_sm; the connector's `DeliveryInbox`
+(smpp_deliveries.py) batches them to the sink.
 """
 
 from __future__ import annotations
@@ -25,18 +25,15 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Final, cast
 
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.base import ConnectorStatus, DeliverySink, InboundSms
-from relais.delivery.connectors.smpp_config import (
-    Pacer,
-    ReconnectBackoff,
-    RetryBackoff,
-    SmppSettings,
-)
+from relais.delivery.connectors.base import ConnectorStatus, DeliverySink
+from relais.delivery.connectors.smpp_config import SmppSettings
+from relais.delivery.connectors.smpp_deliveries import DeliveryInbox, canonical_message_id
+from relais.delivery.connectors.smpp_pacing import Pacer, ReconnectBackoff, RetryBackoff
 from relais.delivery.connectors.smpp_session import (
     BindKind,
     NoResponse,
@@ -47,45 +44,27 @@ from relais.delivery.connectors.smpp_session import (
 from relais.errors import InvalidField
 from relais.smpp import (
     CommandStatus,
-    DataSm,
-    DeliverSm,
-    DeliveryReceipt,
     LocalProtocolError,
-    Reassembler,
     Response,
     SmppError,
     SubmitSm,
-    fragment_of,
     is_temporary,
     make_tlvs,
-    message_text,
-    receipt_from_pdu,
     split_for_submit,
     status_name,
 )
-from relais.smpp.receipts import is_receipt, parse_receipt
-from relais.store.outbound import OutboundMessage, Receipt, SubmitOutcome
+from relais.store.outbound import OutboundMessage, SubmitOutcome
 
-__all__ = ["SmppConnector", "canonical_message_id"]
+__all__ = ["SmppConnector"]
 
 log = logging.getLogger("relais.smpp")
 
-FLUSH_INTERVAL_S: Final = 0.005  # receipts and inbound SMS wait at most this for company
-FLUSH_SIZE: Final = 1000  # ... or until this many are buffered
 _FAILURE_BY_STATUS: Final[dict[int, MessageStatus]] = {
     CommandStatus.ESME_RINVDSTADR: MessageStatus.INVALID_DESTINATION,
     CommandStatus.ESME_RINVSRCADR: MessageStatus.INVALID_SENDER,
 }
 _QUEUED, _REJECTED = MessageStatus.QUEUED, MessageStatus.REJECTED
 _PartResult = Response | SmppError | LocalProtocolError
-
-
-def canonical_message_id(raw: str) -> str:
-    """A carrier id as stored: lower-case, no "0x", no leading zeros ("" stays "")."""
-    value = raw.strip().lower()
-    if value.startswith("0x"):
-        value = value[2:]
-    return (value.lstrip("0") or "0") if value else ""
 
 
 def _error_text(status: int) -> str:
@@ -100,10 +79,6 @@ def _answer(result: _PartResult | asyncio.Future[Response]) -> _PartResult:
     if result.cancelled():
         return NoResponse("cancelled", timed_out=False)
     return cast(_PartResult, result.exception()) or result.result()
-
-
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class SmppConnector:
@@ -121,7 +96,6 @@ class SmppConnector:
         self.settings = settings
         self.name = settings.name
         self._now = monotonic
-        self._sink: DeliverySink | None = None
         self._sessions: list[SmppSession] = []
         self._tx: SmppSession | None = None
         self._bound = asyncio.Event()
@@ -133,29 +107,26 @@ class SmppConnector:
         self._reconnect = ReconnectBackoff(settings.reconnect_min_s, settings.reconnect_max_s, rng)
         self._retry = RetryBackoff(settings.retry_initial_s, settings.retry_max_s)
         self._pacer = Pacer(settings.throughput_per_second, settings.throttle_slowdown)
-        self._reassembler = Reassembler()
-        self._receipts: list[Receipt] = []
-        self._inbound: list[InboundSms] = []
-        self._flush_handle: asyncio.TimerHandle | None = None
-        # Completed when the next flush's receipts and inbound SMS are committed.
-        self._stored: asyncio.Future[None] | None = None
-        self._settling: set[asyncio.Future[None]] = set()
-        self._expire_handle: asyncio.TimerHandle | None = None
+        self._inbox = DeliveryInbox(
+            settings.name,
+            inbound_expiry_s=settings.inbound_expiry_s,
+            monotonic=monotonic,
+            on_error=self._fail,
+        )
         self._reconnect_at: float | None = None
         self._last_error = ""
         self._in_flight = 0
-        self.submitted = self.parts_submitted = self.receipts = self.inbound = 0
+        self.submitted = self.parts_submitted = 0
         self.errors = self.timeouts = self.throttled = 0
 
     # --------------------------------------------------------------------------- lifecycle
 
     async def start(self, sink: DeliverySink) -> None:
         """Begin binding in the background; returns at once even if the SMSC is down."""
-        self._sink = sink
+        self._inbox.start(sink)
         self._stopping = False
         loop = asyncio.get_running_loop()
         self._supervisor = loop.create_task(self._keep_bound(), name=f"smpp-{self.name}")
-        self._expire_handle = loop.call_later(self._expire_every(), self._expire_inbound)
 
     async def wait_bound(self, timeout_s: float | None = None) -> bool:
         """Whether the connector is bound, waiting up to `timeout_s` seconds for it."""
@@ -176,11 +147,7 @@ class SmppConnector:
             self._supervisor = None
         timeout = min(self.settings.response_timeout_s, max(self.settings.stop_timeout_s, 0.1))
         await self._close_sessions(graceful=True, timeout_s=timeout)
-        for handle in (self._flush_handle, self._expire_handle):
-            if handle is not None:
-                handle.cancel()
-        self._flush_handle = self._expire_handle = None
-        self._flush()
+        self._inbox.close()
 
     async def _keep_bound(self) -> None:
         s = self.settings
@@ -221,7 +188,7 @@ class SmppConnector:
                 window=s.window,
                 response_timeout_s=s.response_timeout_s,
                 enquire_link_interval_s=s.enquire_link_interval_s,
-                on_deliver=self._on_deliver if kind != "transmitter" else None,
+                on_deliver=self._inbox.on_deliver if kind != "transmitter" else None,
                 close_on_timeout=s.timeout_policy == "resend",
                 on_close=self._lost.set,
             )
@@ -245,9 +212,11 @@ class SmppConnector:
             for session in sessions:
                 session.abort("closed")
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str | None) -> None:
+        """Count an error; `message`, unless None, becomes the last error shown."""
         self.errors += 1
-        self._last_error = message
+        if message is not None:
+            self._last_error = message
 
     # ------------------------------------------------------------------------------ submit
 
@@ -394,114 +363,6 @@ class SmppConnector:
             wait = max(wait, self._reconnect_at - self._now())
         return int(wait * 1000)
 
-    # ---------------------------------------------------------------- receipts and inbound
-
-    def _on_deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | None:
-        """Buffer what the deliver_sm carries; the future of its commit, or None when nothing
-        needs storing (the session then answers at once)."""
-        if (receipt := receipt_from_pdu(pdu)) is not None:
-            return self._on_receipt(receipt)
-        if is_receipt(pdu):
-            self._fail(f"unreadable delivery receipt: {pdu.user_data[:80]!r}")
-            return None
-        if (receipt := _unflagged_receipt(pdu)) is not None:
-            return self._on_receipt(receipt)
-        return self._on_inbound(pdu)
-
-    def _next_flush(self) -> asyncio.Future[None]:
-        if self._stored is None:
-            self._stored = asyncio.get_running_loop().create_future()
-        return self._stored
-
-    def _on_receipt(self, receipt: DeliveryReceipt) -> asyncio.Future[None] | None:
-        status = receipt.status
-        raw = receipt.receipted_message_id or receipt.id
-        if status is None or not receipt.is_final or not raw:
-            return None  # ACCEPTD / ENROUTE, or a state nobody documents
-        exact = canonical_message_id(raw)
-        others = sorted(receipt.match_ids() - {exact})
-        error = None
-        if status is not MessageStatus.DELIVERED:
-            error = f"err:{receipt.err}" if receipt.err else f"stat:{receipt.stat}"
-        self.receipts += 1
-        self._receipts.append(Receipt(self.name, (exact, *others), status, _wall_ms(), error))
-        stored = self._next_flush()
-        self._schedule_flush(len(self._receipts))
-        return stored
-
-    def _on_inbound(self, pdu: DeliverSm | DataSm) -> asyncio.Future[None] | None:
-        source = _plain(pdu.source_addr)
-        destination = _plain(pdu.destination_addr)
-        fragment = fragment_of(pdu)
-        text = (
-            message_text(pdu)
-            if fragment is None
-            else self._reassembler.add(
-                source=f"{source}\0{destination}",
-                fragment=fragment,
-                data_coding=pdu.data_coding,
-                now=self._now(),
-            )
-        )
-        if text is None:
-            return None  # a part kept for reassembly; answered at once
-        return self._accept_inbound(source, destination, text)
-
-    def _accept_inbound(self, source: str, destination: str, text: str) -> asyncio.Future[None]:
-        self.inbound += 1
-        self._inbound.append(InboundSms(self.name, source, destination, text, _wall_ms()))
-        stored = self._next_flush()
-        self._schedule_flush(len(self._inbound))
-        return stored
-
-    def _expire_inbound(self) -> None:
-        """Deliver what came of messages whose other parts never did: better a partial
-        text than none."""
-        cutoff = self._now() - self.settings.inbound_expiry_s
-        for key, _, text in self._reassembler.expire(older_than=cutoff):
-            source, _, destination = key.partition("\0")
-            self._accept_inbound(source, destination, text)
-        loop = asyncio.get_running_loop()
-        self._expire_handle = loop.call_later(self._expire_every(), self._expire_inbound)
-
-    def _expire_every(self) -> float:
-        return min(30.0, self.settings.inbound_expiry_s / 4)
-
-    def _schedule_flush(self, buffered: int) -> None:
-        if buffered >= FLUSH_SIZE:
-            self._flush()
-        elif self._flush_handle is None:
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(FLUSH_INTERVAL_S, self._flush)
-
-    def _flush(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        receipts, self._receipts = self._receipts, []
-        inbound, self._inbound = self._inbound, []
-        stored, self._stored = self._stored, None
-        if self._sink is None:
-            if stored is not None and not stored.done():
-                stored.set_exception(ConnectionError("no sink"))
-            return
-        try:
-            commits = []
-            if receipts:
-                commits.append(self._sink.receipts(receipts))
-            if inbound:
-                commits.append(self._sink.inbound(inbound))
-        except Exception as exc:
-            log.exception("%s: the delivery sink failed", self.name)
-            self.errors += 1
-            if stored is not None and not stored.done():
-                stored.set_exception(exc)
-            return
-        if stored is not None:
-            task = asyncio.ensure_future(_settle_after(commits, stored))
-            self._settling.add(task)
-            task.add_done_callback(self._settling.discard)
-
     # ------------------------------------------------------------------------------ status
 
     def status(self) -> ConnectorStatus:
@@ -511,8 +372,8 @@ class SmppConnector:
             bound=self._bound.is_set() and all(s.bound for s in self._sessions),
             in_flight=self._in_flight,
             submitted=self.submitted,
-            receipts=self.receipts,
-            inbound=self.inbound,
+            receipts=self._inbox.receipts,
+            inbound=self._inbox.inbound,
             errors=self.errors,
             detail=self._detail(),
             extra={
@@ -521,7 +382,7 @@ class SmppConnector:
                 "throttled": float(self.throttled),
                 "rate_limit_per_s": float(self._pacer.rate or 0.0),
                 "retry_after_s": self._retry.delay_s,
-                "reassembling": float(len(self._reassembler)),
+                "reassembling": float(self._inbox.reassembling),
             },
         )
 
@@ -538,31 +399,3 @@ class SmppConnector:
             wait = max(0.0, self._reconnect_at - self._now())
             return f"{self._last_error}; reconnecting in {wait:.1f}s"
         return f"connecting to {s.host}:{s.port}"
-
-
-def _unflagged_receipt(pdu: DeliverSm | DataSm) -> DeliveryReceipt | None:
-    """A receipt some SMSCs send with esm_class 0: the full Appendix B text (id, stat and a
-    done date), which no person types into an SMS."""
-    if fragment_of(pdu) is not None:
-        return None
-    parsed = parse_receipt(message_text(pdu))
-    if parsed is None or not (parsed.id and parsed.stat and parsed.done_date):
-        return None
-    return parsed
-
-
-def _plain(address: str) -> str:
-    """An international number without its "+"; anything else as received."""
-    return address[1:] if address.startswith("+") and address[1:].isdigit() else address
-
-
-async def _settle_after(commits: list[Awaitable[None]], stored: asyncio.Future[None]) -> None:
-    """Complete `stored` once every commit did (or fail it with the first error)."""
-    try:
-        await asyncio.gather(*commits)
-    except Exception as exc:
-        if not stored.done():
-            stored.set_exception(exc)
-        return
-    if not stored.done():
-        stored.set_result(None)
