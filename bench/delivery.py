@@ -48,6 +48,7 @@ def start_simulator(port: int) -> subprocess.Popen:
         [
             sys.executable, "-m", "relais", "smsc-simulator", "--port", str(port),
             "--system-id", "bench", "--password", "bench", "--receipt-delay-ms", "0",
+            "--deliver-window", os.environ.get("BENCH_DELIVER_WINDOW", "100"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

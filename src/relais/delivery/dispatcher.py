@@ -88,6 +88,8 @@ class Dispatcher:
         self._last_counts: dict[str, tuple[int, int]] = {}
         self._receipts: list[tuple[int, outbound.Receipt, _Ack]] = []
         self._inbound: list[tuple[InboundSms, _Ack]] = []
+        # Receipts that overtook the storing of their submit, waiting for it.
+        self._early: list[tuple[int, outbound.Receipt, _Ack]] = []
         self._arrived = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -216,6 +218,7 @@ class Dispatcher:
                 batch_size=self.batch_size,
                 lease_ms=self.lease_ms,
                 linger_s=self.linger_s,
+                on_recorded=self.submits_recorded,
             )
             worker.start()
             self.running[name] = _Running(worker, version)
@@ -273,7 +276,8 @@ class Dispatcher:
                     lambda conn, batch=batch: outbound.apply_receipts(
                         conn, [r for _, r, _ in batch]
                     ),
-                    lane="delivery",
+                    # Their own lane: a carrier waits for this commit before it sends more.
+                    lane="receipts",
                 )
             except Exception:
                 self._receipts = batch + self._receipts
@@ -290,7 +294,10 @@ class Dispatcher:
                         self.receipts_unmatched += 1
                     ack.one_done()
             if retry:
-                asyncio.get_running_loop().call_later(0.2, self._retry_receipts, retry)
+                # Offered again as soon as a worker stores submits (the usual reason a
+                # receipt is early), and at the latest after a short while.
+                self._early.extend(retry)
+                asyncio.get_running_loop().call_later(0.2, self.submits_recorded)
         while self._inbound:
             batch_in, self._inbound = self._inbound[:500], self._inbound[500:]
             try:
@@ -309,9 +316,12 @@ class Dispatcher:
             for _, ack in batch_in:
                 ack.one_done()
 
-    def _retry_receipts(self, retry: list[tuple[int, outbound.Receipt, _Ack]]) -> None:
-        self._receipts.extend(retry)
-        self._arrived.set()
+    def submits_recorded(self) -> None:
+        """A worker committed submit outcomes: early receipts may match now."""
+        if self._early:
+            self._receipts.extend(self._early)
+            self._early = []
+            self._arrived.set()
 
     async def sweep(self) -> None:
         """Settle multi-part messages whose carrier reported one part, and expire messages

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from relais.core.instant import to_ms
 from relais.delivery.connectors.base import Connector
@@ -29,6 +30,7 @@ class ConnectorWorker:
         idle_poll_s: float = 0.25,
         linger_s: float = 0.05,
         batches_in_flight: int = 2,
+        on_recorded: Callable[[], None] = lambda: None,
     ) -> None:
         self.platform = platform
         self.connector = connector
@@ -39,6 +41,8 @@ class ConnectorWorker:
         # delivery latency buys far fewer transactions than claiming each send alone.
         self.linger_s = linger_s
         self.batches_in_flight = batches_in_flight
+        # Told after each commit of submit outcomes (receipts may have been waiting for it).
+        self.on_recorded = on_recorded
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -102,4 +106,5 @@ class ConnectorWorker:
             lambda conn: outbound.record_submits(conn, outcomes, now_ms=done_ms), lane="delivery"
         )
         self.submitted += len(outcomes)
+        self.on_recorded()
         return len(batch)

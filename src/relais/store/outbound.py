@@ -63,7 +63,11 @@ def claim_due(
         select(messages.c.id)
         .where(
             messages.c.connector == connector,
-            messages.c.status.in_((_QUEUED, _SENDING)),
+            # Literals, not parameters: the planner must see that the partial queue index
+            # (status IN ('queued', 'sending')) covers this query.
+            messages.c.status.in_(
+                [literal_column(f"'{_QUEUED}'"), literal_column(f"'{_SENDING}'")]
+            ),
             messages.c.due_at <= now_ms,
             or_(messages.c.status == _QUEUED, messages.c.claimed_until < now_ms),
         )
@@ -286,13 +290,13 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, 
     unmatched = [r for r in receipts if id(r) not in found]
     if not matched:
         return 0, unmatched
-    conn.execute(
-        _PART_DONE,
-        [
-            {"mid": mid, "pno": part, "new_status": r.status.value, "done": r.done_at_ms}
-            for r, mid, part, _ in matched
-        ],
-    )
+    long_parts = [
+        {"mid": mid, "pno": part, "new_status": r.status.value, "done": r.done_at_ms}
+        for r, mid, part, total in matched
+        if total > 1
+    ]
+    if long_parts:  # a single part's status is its message's: no need to write it twice
+        conn.execute(_PART_DONE, long_parts)
     settled: dict[MessageStatus, list[tuple[int, int, str | None]]] = {}
     # A single-part message is settled by its one receipt; only long messages need their
     # parts read back.

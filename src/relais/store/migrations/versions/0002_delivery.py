@@ -107,12 +107,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("message_id", "part", name=op.f("pk_message_parts")),
     )
     with op.batch_alter_table("message_parts", schema=None) as batch_op:
-        batch_op.create_index("ix_message_parts_carrier", ["connector", "carrier_id"], unique=False)
+        batch_op.create_index("ix_message_parts_carrier", ["carrier_id", "connector"], unique=False)
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_carrier"))
         batch_op.drop_index(batch_op.f("ix_messages_queue"))
-        batch_op.create_index("ix_messages_queue", ["connector", "status", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_messages_queue",
+            ["connector", "due_at", "id"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('queued', 'sending')"),
+            postgresql_where=sa.text("status IN ('queued', 'sending')"),
+        )
         batch_op.create_index("ix_messages_destination", ["destination", "id"], unique=False)
         batch_op.drop_column("carrier_id")
 
