@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from relais.services import accounts
@@ -39,3 +40,11 @@ async def fetch_all(platform: Platform, statement) -> list:
 
 async def fetch_value(platform: Platform, statement):
     return await platform.db.read(lambda conn: conn.execute(statement).scalar())
+
+
+async def wait_until(predicate, seconds: float = 20.0) -> None:
+    """Poll an async predicate until it holds; fail the test after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)

@@ -3,11 +3,10 @@ comes back, and owns each connector through a lease."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from tests.support import fetch_all, make_customer
+from tests.support import fetch_all, make_customer, wait_until
 
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
@@ -28,13 +27,6 @@ def numbers(count: int, base: int = 50000000) -> list[Recipient]:
 async def statuses(platform) -> list[str]:
     rows = await fetch_all(platform, select(messages.c.status).order_by(messages.c.id))
     return [r[0] for r in rows]
-
-
-async def wait_until(predicate, seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def dispatcher_with(platform, simulator: CarrierSimulator, **options) -> Dispatcher:
@@ -273,3 +265,33 @@ async def test_two_dispatchers_never_run_the_same_connector(platform):
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_connector_definitions_apply_without_restart(platform):
+    from relais.services import routing
+
+    dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0), reconcile_s=0.05)
+    await dispatcher.start()
+    try:
+        await routing.put_connector(
+            platform, name="lab", kind="simulator", settings={"receipt_delay_ms": 0}
+        )
+
+        async def running(names: set[str]) -> bool:
+            return set(dispatcher.running) == names
+
+        await wait_until(lambda: running({"simulator", "lab"}))
+        first = dispatcher.running["lab"].worker.connector
+        await routing.put_connector(
+            platform, name="lab", kind="simulator", settings={"receipt_delay_ms": 5}
+        )
+
+        async def restarted() -> bool:
+            current = dispatcher.running.get("lab")
+            return current is not None and current.worker.connector is not first
+
+        await wait_until(restarted)
+        await routing.remove_connector(platform, name="lab")
+        await wait_until(lambda: running({"simulator"}))
+    finally:
+        await dispatcher.stop()

@@ -4,14 +4,13 @@ message in the right final status."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
-from tests.support import fetch_all, make_customer
+from tests.support import fetch_all, make_customer, wait_until
 
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
@@ -36,13 +35,6 @@ async def message_rows(platform) -> list:
             messages.c.id
         ),
     )
-
-
-async def wait_until(predicate: Callable[[], object], seconds: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await predicate():  # type: ignore[misc]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ import smpplib.client
 import smpplib.consts
 import smpplib.gsm
 from sqlalchemy import select
-from tests.support import fetch_all, make_customer
+from tests.support import fetch_all, make_customer, wait_until
 
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
@@ -61,13 +61,6 @@ class NodeSmsc:
         self.process.wait(timeout=10)
         self.process.stdout.close()
         self.process.stdin.close()
-
-
-async def wait_until(predicate, seconds: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_connector_delivers_through_the_npm_smpp_smsc(platform, unused_tcp_port):

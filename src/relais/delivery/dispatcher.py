@@ -51,7 +51,7 @@ class _Ack:
 @dataclass
 class _Running:
     worker: ConnectorWorker
-    version: int  # updated_at of the definition it was built from
+    version: str  # the definition it was built from (kind and settings)
 
 
 class Dispatcher:
@@ -164,9 +164,11 @@ class Dispatcher:
             for row in await self.platform.db.read(connector_store.list_connectors)
             if row.enabled
         }
-        wanted: dict[str, int] = {name: row.updated_at for name, row in rows.items()}
+        wanted: dict[str, str] = {
+            name: json.dumps([row.kind, row.settings], sort_keys=True) for name, row in rows.items()
+        }
         if self.builtin is not None and DEFAULT_CONNECTOR not in rows:
-            wanted[DEFAULT_CONNECTOR] = 0
+            wanted[DEFAULT_CONNECTOR] = "builtin"
         for name in [n for n in self.running if n not in wanted]:
             await self._stop_connector(name, release=True)
         now_ms = to_ms(self.platform.clock())
