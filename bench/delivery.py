@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,23 +31,27 @@ from relais.services.sending import Recipient, Submission, send
 from relais.store.migrate import upgrade
 from relais.store.tables import messages
 
-POSTGRES_URL = os.environ.get(
-    "RELAIS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import POSTGRES_URL, free_port, reset_postgres
 
 
 def start_simulator(port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "relais", "smsc-simulator", "--port", str(port),
-            "--system-id", "bench", "--password", "bench", "--receipt-delay-ms", "0",
-            "--deliver-window", os.environ.get("BENCH_DELIVER_WINDOW", "100"),
+            sys.executable,
+            "-m",
+            "relais",
+            "smsc-simulator",
+            "--port",
+            str(port),
+            "--system-id",
+            "bench",
+            "--password",
+            "bench",
+            "--receipt-delay-ms",
+            "0",
+            "--deliver-window",
+            os.environ.get("BENCH_DELIVER_WINDOW", "100"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -58,14 +61,6 @@ def start_simulator(port: int) -> subprocess.Popen:
     if "listening" not in line:
         raise SystemExit(f"simulator did not start: {line}")
     return process
-
-
-async def reset_postgres() -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_URL)
-    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    await conn.close()
 
 
 async def delivered(platform: Platform) -> int:
@@ -96,7 +91,10 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
             name="smsc",
             kind="smpp",
             settings={
-                "host": "127.0.0.1", "port": port, "system_id": "bench", "password": "bench",
+                "host": "127.0.0.1",
+                "port": port,
+                "system_id": "bench",
+                "password": "bench",
                 "window": window,
             },
         )

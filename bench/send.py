@@ -23,18 +23,10 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
+from harness import POSTGRES_URL, free_port, reset_postgres
 from loadgen import get_request, post_request, run_load
 
-POSTGRES_URL = os.environ.get(
-    "RELAIS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def relais(env: dict[str, str], *args: str) -> str:
@@ -50,17 +42,6 @@ def relais(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def reset_postgres() -> None:
-    import asyncpg
-
-    async def reset() -> None:
-        conn = await asyncpg.connect(POSTGRES_URL)
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        await conn.close()
-
-    asyncio.run(reset())
-
-
 def start_server(
     backend: str, workdir: Path, dispatcher: bool
 ) -> tuple[subprocess.Popen, str, int, dict]:
@@ -68,7 +49,7 @@ def start_server(
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'bench.db'}"
     else:
-        reset_postgres()
+        asyncio.run(reset_postgres())
         url = POSTGRES_URL
     env = {
         **os.environ,

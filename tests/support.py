@@ -1,8 +1,13 @@
-"""Helpers shared by tests: customers with credits and a token, direct database reads."""
+"""Helpers shared by tests: customers with credits and a token, direct database reads, the
+`relais` command, free ports, polling."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from relais.services import accounts
@@ -48,3 +53,20 @@ async def wait_until(predicate, seconds: float = 20.0) -> None:
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def relais(database_url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the `relais` command on `database_url` as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "relais", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RELAIS_DATABASE_URL": database_url},
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-
-
-def relais(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RELAIS_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "relais", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+from tests.support import relais
 
 
 @pytest.fixture

@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 
-
-def relais(database_url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RELAIS_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "relais", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support import free_port, relais
 
 
 def test_connector_add_list_remove(database_url):

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
 from sqlalchemy import func, select
-from tests.support import fetch_value, make_customer
+from tests.support import fetch_value, free_port, make_customer
 
 from relais.services import routing
 from relais.services.sending import Recipient, Submission, send
@@ -28,12 +27,6 @@ def postgres_only(database_url: str) -> str:
     if not database_url.startswith("postgresql"):
         pytest.skip("several processes sharing one queue is the PostgreSQL deployment")
     return database_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_worker(database_url: str) -> subprocess.Popen:
