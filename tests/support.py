@@ -10,7 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from relais.services import accounts
+from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
 
 
@@ -34,8 +34,8 @@ async def make_customer(
         platform, email=email, password=password, credits=credits, country=country
     )
     account = await accounts.find_account(platform, email=email)
-    token = await accounts.create_token(platform, account_id=account.id)
-    return Customer(account, email, password, token)
+    token = await tokens.create_token(platform, account_id=account.id)
+    return Customer(account, email, password, token.value)
 
 
 async def fetch_all(platform: Platform, statement) -> list:

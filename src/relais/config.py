@@ -32,6 +32,21 @@ def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
+def _env_networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses / CIDR networks, in canonical form."""
+    import ipaddress
+
+    found: list[str] = []
+    for item in (env.get(name) or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name}: {item.strip()!r} is not an IP address or network") from None
+    return tuple(found)
+
+
 def parse_outcome_mix(raw: str) -> dict[str, float]:
     """`delivered=0.9,not_delivered=0.05,expired=0.05` -> weights by final status."""
     from relais.core.status import FINAL_STATUSES, MessageStatus
@@ -75,6 +90,8 @@ class Settings:
     reconcile_seconds: float = 2.0
     stop_keywords: tuple[str, ...] = DEFAULT_STOP_KEYWORDS
     sqlite_synchronous: str = "FULL"
+    # CIDR networks of reverse proxies whose X-Forwarded-For is believed (none by default).
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -106,4 +123,5 @@ class Settings:
             if env.get("RELAIS_STOP_KEYWORDS")
             else DEFAULT_STOP_KEYWORDS,
             sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
+            trusted_proxies=_env_networks(env, "RELAIS_TRUSTED_PROXIES"),
         )

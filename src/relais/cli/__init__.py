@@ -15,7 +15,7 @@ from relais.cli import connectors as connectors_cli
 from relais.cli.common import fail, run
 from relais.config import Settings
 from relais.errors import RelaisError
-from relais.services import accounts, credits
+from relais.services import accounts, credits, tokens
 from relais.services.platform import Platform
 from relais.simulator.cli import add_simulator_command
 from relais.store.migrate import upgrade
@@ -87,13 +87,23 @@ def credits_show(email: Annotated[str, typer.Option(help="Account email")]) -> N
 def token_create(
     email: Annotated[str, typer.Option(help="Account email")],
     name: Annotated[str, typer.Option(help="A name to recognise the token by")] = "",
+    ttl: Annotated[
+        int | None, typer.Option(help="Lifetime in seconds (default: never expires)")
+    ] = None,
+    allowed_ip: Annotated[
+        list[str] | None,
+        typer.Option(help="An IP address or CIDR network the token may be used from (repeat)"),
+    ] = None,
 ) -> None:
     """Create an API token; prints it alone (it is not stored in clear and cannot be shown
     again)."""
 
     async def action(p: Platform) -> str:
         account = await accounts.find_account(p, email=email)
-        return await accounts.create_token(p, account_id=account.id, name=name)
+        created = await tokens.create_token(
+            p, account_id=account.id, name=name, ttl=ttl, allowed_ips=allowed_ip
+        )
+        return created.value
 
     typer.echo(run(action))
 
@@ -133,7 +143,7 @@ async def ensure_demo_account(platform: Platform) -> str:
             platform, email=DEMO_EMAIL, password=secrets.token_urlsafe(12), credits=1000
         )
         account = await accounts.find_account(platform, email=DEMO_EMAIL)
-    return await accounts.create_token(platform, account_id=account.id, name="demo")
+    return (await tokens.create_token(platform, account_id=account.id, name="demo")).value
 
 
 @app.command()

@@ -16,8 +16,6 @@ from relais.errors import AuthenticationFailed, InvalidField
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
 from relais.store import ledger
-from relais.store import tokens as token_store
-from relais.store.database import storage_errors
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -73,54 +71,6 @@ async def find_account(platform: Platform, *, email: str) -> AccountRef:
     if row is None:
         raise InvalidField(f"No account with email {email}")
     return AccountRef(row.id, row.email, row.country)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_token(platform: Platform, *, account_id: int, name: str = "") -> str:
-    """A new API token; its value is returned once and only its digest is stored."""
-    token = "rl_" + secrets.token_urlsafe(32)
-    now_ms = to_ms(platform.clock())
-    await platform.db.write(
-        lambda conn: token_store.insert_token(
-            conn, account_id=account_id, token_hash=token_digest(token), name=name, now_ms=now_ms
-        )
-    )
-    return token
-
-
-async def authenticate_token(platform: Platform, token: str) -> AccountRef:
-    if not token or len(token) > 512:
-        raise AuthenticationFailed("Token invalide")
-    digest = token_digest(token)
-    cached = platform.tokens.get(digest)
-    if cached is None:
-
-        def work(conn):
-            owner = token_store.owner_of(conn, digest)
-            if owner is None:
-                return None
-            account = account_store.get_by_id(conn, owner.account_id)
-            return owner, account
-
-        with storage_errors():
-            found = await platform.db.read(work)
-        if found is None:
-            raise AuthenticationFailed("Token invalide")
-        owner, account = found
-        cached = (owner, AccountRef(account.id, account.email, account.country))
-        platform.tokens.put(digest, cached)
-    owner, ref = cached  # type: ignore[misc]
-    now_ms = to_ms(platform.clock())
-    if (
-        not owner.account_active
-        or owner.revoked_at is not None
-        or (owner.expires_at is not None and owner.expires_at <= now_ms)
-    ):
-        raise AuthenticationFailed("Token invalide")
-    return ref
 
 
 async def authenticate_password(platform: Platform, email: str, password: str) -> AccountRef:

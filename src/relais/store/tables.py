@@ -54,6 +54,10 @@ api_tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=True),
     Column("revoked_at", BigInteger, nullable=True),
+    # Lifetime in seconds as the client asked (expires_at holds the instant), or None.
+    Column("ttl", Integer, nullable=True),
+    # JSON list of IP addresses and CIDR networks the token may be used from, or None.
+    Column("allowed_ips", Text, nullable=True),
 )
 
 credit_ledger = Table(

@@ -4,12 +4,14 @@ in this order: Bearer header, `token` query, `sfusername`/`sfpassword` headers, 
 
 from __future__ import annotations
 
+import ipaddress
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
 
 from relais.errors import AuthenticationFailed
-from relais.services import accounts
+from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
 
 
@@ -24,6 +26,42 @@ def has_header_credentials(request: Request) -> bool:
     )
 
 
+@lru_cache(maxsize=8)
+def _proxy_networks(
+    trusted: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in trusted)
+
+
+def _is_trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(request: Request, trusted: tuple[str, ...]) -> str | None:
+    """The caller's IP: the peer, or, when the peer is a trusted proxy, the right-most
+    address of X-Forwarded-For that is not itself a trusted proxy."""
+    peer = request.client.host if request.client else None
+    if not trusted or peer is None:
+        return peer
+    networks = _proxy_networks(trusted)
+    if not _is_trusted(peer, networks):
+        return peer
+    hops = [
+        hop.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop
+    return hops[0] if hops else peer
+
+
 def _body_credentials(body: dict[str, Any]) -> dict[str, Any] | None:
     for root in body.values():
         if isinstance(root, dict):
@@ -31,6 +69,12 @@ def _body_credentials(body: dict[str, Any]) -> dict[str, Any] | None:
             if isinstance(found, dict):
                 return found
     return None
+
+
+async def _token(platform: Platform, request: Request, token: str) -> AccountRef:
+    return await tokens.authenticate_token(
+        platform, token, client_ip=client_address(request, platform.settings.trusted_proxies)
+    )
 
 
 async def authenticate(platform: Platform, request: Request, body: dict[str, Any]) -> AccountRef:
@@ -41,10 +85,10 @@ async def authenticate(platform: Platform, request: Request, body: dict[str, Any
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
             raise AuthenticationFailed("Token invalide")
-        return await accounts.authenticate_token(platform, token.strip())
+        return await _token(platform, request, token.strip())
     token = query.get("token")
     if token is not None:
-        return await accounts.authenticate_token(platform, token)
+        return await _token(platform, request, token)
     username = headers.get("sfusername")
     if username is not None:
         return await accounts.authenticate_password(
@@ -53,7 +97,7 @@ async def authenticate(platform: Platform, request: Request, body: dict[str, Any
     found = _body_credentials(body)
     if found is not None:
         if found.get("token"):
-            return await accounts.authenticate_token(platform, str(found["token"]))
+            return await _token(platform, request, str(found["token"]))
         return await accounts.authenticate_password(
             platform, str(found.get("username", "")), str(found.get("password", ""))
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from relais.api.smsfactor import views
+from relais.api.smsfactor import views, views_tokens
 
 routes = [
     # The legacy XML API posted `XML=<sms>…</sms>` to the root (api_reference §1.12).
@@ -17,4 +17,8 @@ routes = [
     Route("/credits", views.get_credits, methods=["GET"]),
     Route("/campaign/{id}", views.get_campaign, methods=["GET"]),
     Route("/campaigns", views.list_campaigns, methods=["GET"]),
+    Route("/token", views_tokens.create_token, methods=["POST"]),
+    Route("/token", views_tokens.list_tokens, methods=["GET"]),
+    Route("/token/{id}", views_tokens.get_token, methods=["GET"]),
+    Route("/token/{id}", views_tokens.delete_token, methods=["DELETE"]),
 ]
