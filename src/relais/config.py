@@ -92,6 +92,8 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # CIDR networks of reverse proxies whose X-Forwarded-For is believed (none by default).
     trusted_proxies: tuple[str, ...] = ()
+    # Whether POST /account may create main accounts (otherwise only the operator can).
+    open_signup: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -124,4 +126,5 @@ class Settings:
             else DEFAULT_STOP_KEYWORDS,
             sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
             trusted_proxies=_env_networks(env, "RELAIS_TRUSTED_PROXIES"),
+            open_signup=_env_bool(env, "RELAIS_OPEN_SIGNUP", False),
         )

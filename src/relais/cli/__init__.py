@@ -15,7 +15,7 @@ from relais.cli import connectors as connectors_cli
 from relais.cli.common import fail, run
 from relais.config import Settings
 from relais.errors import RelaisError
-from relais.services import accounts, credits, tokens
+from relais.services import accounts, credits, sub_accounts, tokens
 from relais.services.platform import Platform
 from relais.simulator.cli import add_simulator_command
 from relais.store.migrate import upgrade
@@ -70,6 +70,20 @@ def credits_add(
 ) -> None:
     """Add credits as a ledger row; prints the new balance."""
     typer.echo(run(lambda p: credits.add_credits(p, email=email, amount=amount, note="cli")))
+
+
+@credits_app.command("transfer")
+def credits_transfer(
+    from_: Annotated[str, typer.Option("--from", help="Email of the account that gives")],
+    to: Annotated[str, typer.Option("--to", help="Email of the account that receives")],
+    amount: Annotated[int, typer.Argument(help="Credits to move")],
+) -> None:
+    """Move credits between an account and its own (limited) sub-account, either way, as
+    two ledger rows; prints the new balances of the giver and the receiver."""
+    given, received = run(
+        lambda p: sub_accounts.transfer_between(p, from_email=from_, to_email=to, amount=amount)
+    )
+    typer.echo(f"{given} {received}")
 
 
 @credits_app.command("show")

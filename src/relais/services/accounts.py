@@ -23,6 +23,23 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+def account_ref(row: account_store.AccountRow) -> AccountRef:
+    """The AccountRef of a stored account, with the account that pays for its sends."""
+    pays = row.parent_id if row.parent_id is not None and row.unlimited else row.id
+    return AccountRef(
+        row.id,
+        row.email,
+        row.country,
+        billing_account_id=pays,
+        parent_id=row.parent_id,
+        unlimited=bool(row.unlimited),
+    )
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
 def validate_country(code: str) -> str:
     country = code.strip().upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:
@@ -70,7 +87,7 @@ async def find_account(platform: Platform, *, email: str) -> AccountRef:
     )
     if row is None:
         raise InvalidField(f"No account with email {email}")
-    return AccountRef(row.id, row.email, row.country)
+    return account_ref(row)
 
 
 async def authenticate_password(platform: Platform, email: str, password: str) -> AccountRef:
@@ -88,6 +105,6 @@ async def authenticate_password(platform: Platform, email: str, password: str) -
         raise AuthenticationFailed("Utilisateur ou mot de passe incorrect") from None
     if row is None or not row.active:
         raise AuthenticationFailed("Utilisateur ou mot de passe incorrect")
-    ref = AccountRef(row.id, row.email, row.country)
+    ref = account_ref(row)
     platform.logins.put(key, ref)
     return ref

@@ -128,15 +128,17 @@ async def cancel_campaign(platform: Platform, *, account: AccountRef, campaign_i
             ):
                 raise NotFound("Campaign not found")
             raise NotCancellable()
+        # Refund whoever paid (the parent, for an unlimited sub-account), as the ledger says.
+        payer = ledger.payer_of(conn, campaign_id) or account.billing_account_id
         if refund:
             return ledger.credit(
                 conn,
-                account_id=account.id,
+                account_id=payer,
                 amount=refund,
                 reason=ledger.LedgerReason.REFUND,
                 campaign_id=campaign_id,
                 now_ms=now_ms,
             )
-        return get_balance(conn, account.id)
+        return get_balance(conn, payer)
 
     return await platform.db.write(work)

@@ -19,11 +19,18 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class AccountRef:
-    """The authenticated account a request acts for."""
+    """The authenticated account a request acts for.
+
+    `billing_account_id` is the account whose balance pays for its sends: its own, or its
+    parent's for an `unlimited` sub-account. It is resolved once, at authentication, so no
+    use case has to know about sub-accounts to debit the right balance."""
 
     id: int
     email: str
     country: str
+    billing_account_id: int
+    parent_id: int | None = None
+    unlimited: bool = False
 
 
 @dataclass
@@ -50,6 +57,9 @@ class TtlCache:
 
     def forget(self, key: str) -> None:
         self.entries.pop(key, None)
+
+    def clear(self) -> None:
+        self.entries.clear()
 
 
 @dataclass

@@ -141,7 +141,7 @@ async def send(
             lambda conn: blacklisted_among(conn, account_id=account.id, numbers=list(seen))
         )
         _drop_blacklisted(report, rows, refused)
-        report.credits = await balance(platform, account_id=account.id)
+        report.credits = await balance(platform, account_id=account.billing_account_id)
         if report.credits < report.cost:
             raise InsufficientCredits()
         return report
@@ -170,8 +170,13 @@ async def send(
             cost=report.cost, sent=report.sent, blacklisted=report.counters["blacklisted"]
         )
         campaign_id = campaign_store.insert_campaign(conn, campaign)
+        # The payer: the account itself, or its parent for an unlimited sub-account.
         new_balance = ledger.debit_if_covered(
-            conn, account_id=account.id, amount=report.cost, campaign_id=campaign_id, now_ms=now_ms
+            conn,
+            account_id=account.billing_account_id,
+            amount=report.cost,
+            campaign_id=campaign_id,
+            now_ms=now_ms,
         )
         if new_balance is None:
             raise InsufficientCredits()

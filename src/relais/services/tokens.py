@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from relais.core.instant import to_ms
 from relais.errors import AuthenticationFailed, InvalidField, NotFound
+from relais.services.accounts import account_ref
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
 from relais.store import tokens as token_store
@@ -213,7 +214,7 @@ async def authenticate_token(
         owner, account = found
         cached = _Cached(
             owner,
-            AccountRef(account.id, account.email, account.country),
+            account_ref(account),
             _networks(owner.allowed_ips),
         )
         platform.tokens.put(digest, cached)

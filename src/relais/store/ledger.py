@@ -29,10 +29,19 @@ class LedgerReason(enum.StrEnum):
     TOPUP = "topup"
     CAMPAIGN = "campaign"
     REFUND = "refund"
+    TRANSFER = "transfer"  # between a parent account and its sub-account
+    LOOKUP = "lookup"  # number lookups (POST /lookup), one row per request
 
 
 def debit_if_covered(
-    conn: Connection, *, account_id: int, amount: int, campaign_id: int | None, now_ms: int
+    conn: Connection,
+    *,
+    account_id: int,
+    amount: int,
+    campaign_id: int | None,
+    now_ms: int,
+    reason: LedgerReason = LedgerReason.CAMPAIGN,
+    note: str = "",
 ) -> int | None:
     """Take `amount` if the balance covers it; the new balance, or None when it does not
     (the caller then rolls its transaction back).
@@ -43,7 +52,7 @@ def debit_if_covered(
     if new_balance is None:
         return None
     if amount:
-        _append(conn, account_id, -amount, LedgerReason.CAMPAIGN, campaign_id, "", now_ms)
+        _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
     return new_balance
 
 
@@ -61,6 +70,19 @@ def credit(
     new_balance = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).scalar_one()
     _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
     return new_balance
+
+
+def payer_of(conn: Connection, campaign_id: int) -> int | None:
+    """The account whose balance paid for a campaign (its parent's, for an unlimited
+    sub-account), or None when nothing was debited."""
+    return conn.execute(
+        select(credit_ledger.c.account_id)
+        .where(
+            credit_ledger.c.campaign_id == campaign_id,
+            credit_ledger.c.reason == LedgerReason.CAMPAIGN.value,
+        )
+        .limit(1)
+    ).scalar()
 
 
 def ledger_sum(conn: Connection, account_id: int) -> int:

@@ -40,6 +40,22 @@ accounts = Table(
     Column("balance", BigInteger, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", BigInteger, nullable=False),
+    # A sub-account's parent; an `unlimited` sub-account spends its parent's credits.
+    Column("parent_id", Id, ForeignKey("accounts.id"), nullable=True, index=True),
+    Column("unlimited", Boolean, nullable=False, server_default="0"),
+    # Profile (SMSFactor POST /account): empty text when not given.
+    Column("firstname", String(100), nullable=False, server_default=""),
+    Column("lastname", String(100), nullable=False, server_default=""),
+    Column("company", String(100), nullable=False, server_default=""),
+    Column("type", String(20), nullable=False, server_default=""),  # company | association | ...
+    Column("city", String(100), nullable=False, server_default=""),
+    Column("phone", String(20), nullable=False, server_default=""),
+    Column("address1", String(200), nullable=False, server_default=""),
+    Column("address2", String(200), nullable=False, server_default=""),
+    Column("zip", String(20), nullable=False, server_default=""),
+    Column("sender", String(16), nullable=False, server_default=""),  # default sender
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("lang", String(2), nullable=False, server_default=""),
 )
 
 api_tokens = Table(

@@ -105,6 +105,17 @@ def parse_body(content_type: str | None, body: bytes) -> dict[str, Any]:
 # --- writing --------------------------------------------------------------------------
 
 
+class XmlItems(list):
+    """A list whose XML form wraps its items in one element named by its key, each item an
+    element named `item`: {"sub-accounts": XmlItems("sub-account", [a, b])} renders as
+    `<sub-accounts><sub-account>a</sub-account><sub-account>b</sub-account></sub-accounts>`.
+    In JSON it is a plain list (orjson serializes list subclasses as lists)."""
+
+    def __init__(self, item: str, values=()) -> None:
+        super().__init__(values)
+        self.item = item
+
+
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -120,7 +131,12 @@ def _xml_value(value: Any) -> str:
 
 
 def _write_xml(parts: list[str], tag: str, value: Any) -> None:
-    if isinstance(value, list):
+    if isinstance(value, XmlItems):
+        parts.append(f"<{tag}>")
+        for item in value:
+            _write_xml(parts, value.item, item)
+        parts.append(f"</{tag}>")
+    elif isinstance(value, list):
         for item in value:
             _write_xml(parts, tag, item)
     elif isinstance(value, dict):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from relais.api.smsfactor import views, views_tokens
+from relais.api.smsfactor import views, views_accounts, views_tokens
+from relais.api.smsfactor.views_lookup import routes as lookup_routes
 
 routes = [
     # The legacy XML API posted `XML=<sms>…</sms>` to the root (api_reference §1.12).
@@ -21,4 +22,6 @@ routes = [
     Route("/token", views_tokens.list_tokens, methods=["GET"]),
     Route("/token/{id}", views_tokens.get_token, methods=["GET"]),
     Route("/token/{id}", views_tokens.delete_token, methods=["DELETE"]),
+    *lookup_routes,
+    *views_accounts.routes,
 ]

@@ -128,8 +128,14 @@ async def cancel_campaign(platform, account, request, body):
 
 @endpoint
 async def get_credits(platform, account, request, body):
-    balance = await credits.balance(platform, account_id=account.id)
-    return {"credits": str(balance), "postpaid": "0", "postpaid_limit": False, "unlimited": False}
+    # An unlimited sub-account spends, and so shows, its parent's balance.
+    balance = await credits.balance(platform, account_id=account.billing_account_id)
+    return {
+        "credits": str(balance),
+        "postpaid": "0",
+        "postpaid_limit": False,
+        "unlimited": account.unlimited,
+    }
 
 
 @endpoint
