@@ -15,6 +15,7 @@ from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
 from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
+from relais.store import accounts as account_store
 from relais.store import consumption as consumption_store
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -73,9 +74,8 @@ async def consumption(
         raise InvalidField("date_start must not be after date_end")
     start_ms = to_ms(datetime.combine(date_start, time(0), tzinfo=PARIS))
     end_ms = to_ms(datetime.combine(date_end + timedelta(days=1), time(0), tzinfo=PARIS))
-    sub_ids = await _sub_accounts_to_report(
-        platform, account=account, sub_account_id=sub_account_id
-    )
+    companies = await _companies(platform, account=account, sub_account_id=sub_account_id)
+    sub_ids = [i for i in companies if i != account.id]
     account_ids = [account.id, *sub_ids]
     spent = await platform.db.read(
         lambda conn: consumption_store.consumption_by_country(
@@ -86,8 +86,8 @@ async def consumption(
             countries=countries,
         )
     )
-    mine = _conso(account.id, "", spent.get(account.id, {}))
-    subs = tuple(_conso(i, "", spent.get(i, {})) for i in sub_ids)
+    mine = _conso(account.id, companies[account.id], spent.get(account.id, {}))
+    subs = tuple(_conso(i, companies[i], spent.get(i, {})) for i in sub_ids)
     by_country: dict[str, int] = {}
     for conso in (mine, *subs):
         for country, credits in conso.by_country.items():
@@ -104,14 +104,24 @@ def _conso(account_id: int, company: str, by_country: dict[str, int]) -> Conso:
     return Conso(account_id, company, sum(by_country.values()), dict(sorted(by_country.items())))
 
 
-async def _sub_accounts_to_report(
+async def _companies(
     platform: Platform, *, account: AccountRef, sub_account_id: int | None
-) -> list[int]:
-    """The sub-accounts whose consumption the caller sees beside its own.
+) -> dict[int, str]:
+    """The caller and the sub-accounts whose consumption it sees (only `sub_account_id`
+    when given), each with its company name."""
 
-    SEAM for sub-accounts (being built separately): return the caller's sub-account ids here
-    (only `sub_account_id` when given, NotFound if it is not one of them), and fill each
-    Conso's `company`. Until then an account has no sub-accounts."""
-    if sub_account_id is not None:
+    def work(conn) -> dict[int, str] | None:
+        me = account_store.get_details(conn, account.id)
+        children = account_store.list_children(conn, account.id)
+        if sub_account_id is not None:
+            children = [c for c in children if c.id == sub_account_id]
+            if not children:
+                return None
+        names = {account.id: me.profile.get("company", "") if me else ""}
+        names.update({c.id: c.profile.get("company", "") for c in children})
+        return names
+
+    companies = await platform.db.read(work)
+    if companies is None:
         raise NotFound(f"No sub-account with id {sub_account_id}")
-    return []
+    return companies

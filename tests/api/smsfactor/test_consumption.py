@@ -145,3 +145,36 @@ async def test_consumption_in_xml(client, customer, platform):
     assert root.findtext("data/by_country/US") == "2"
     assert root.findtext("data/my_account/account_id") == str(customer.account.id)
     assert root.findtext("data/my_account/conso/by_country/US") == "2"
+
+
+async def test_consumption_reports_each_sub_account_beside_the_parent(client, customer, platform):
+    from relais.services import accounts, sub_accounts, tokens
+
+    at(platform, "2026-03-11", "10:00:00")
+    await sub_accounts.open_account(
+        platform,
+        caller=customer.account,
+        email="shop2@example.com",
+        password="secret1",
+        child=True,
+        unlimited=True,
+    )
+    child = await accounts.find_account(platform, email="shop2@example.com")
+    await send(platform, account=child, submission=Submission("Hi", [Recipient(US)]))
+    await send_to(platform, customer, FR[:1])
+    data = (await consumption(client, customer, WINDOW))["data"]
+    assert data["total"] == 2
+    assert data["by_country"] == {"FR": 1, "US": 1}
+    assert data["my_account"]["conso"] == {"total": 1, "by_country": {"FR": 1}}
+    assert data["by_sub_accounts"] == [
+        {"account_id": child.id, "company": "", "conso": {"total": 1, "by_country": {"US": 1}}}
+    ]
+    only = (await consumption(client, customer, f"{WINDOW}&sub_account_id={child.id}"))["data"]
+    assert [s["account_id"] for s in only["by_sub_accounts"]] == [child.id]
+    # A sub-account sees its own consumption, never its parent's.
+    token = (await tokens.create_token(platform, account_id=child.id)).value
+    mine = await client.get(
+        f"/metrics/consumption?{WINDOW}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert mine.json()["data"]["total"] == 1
+    assert mine.json()["data"]["by_sub_accounts"] == []
