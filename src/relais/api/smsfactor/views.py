@@ -2,89 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import Response
-
 from relais.api.smsfactor import translate
-from relais.api.smsfactor.auth import authenticate, has_header_credentials
-from relais.api.smsfactor.formats import parse_body, reply_format
-from relais.api.smsfactor.replies import failure, ok
-from relais.core.instant import to_ms
-from relais.core.schedule import PARIS
-from relais.errors import InvalidField, NotFound, RelaisError
+from relais.api.smsfactor.endpoint import date_param, endpoint, int_param, path_id
 from relais.services import campaigns, credits, sending
-from relais.services.platform import AccountRef, Platform
-
-Handler = Callable[[Platform, AccountRef, Request, dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
-def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length")
-    return (length is not None and length != "0") or "transfer-encoding" in request.headers
-
-
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler with format negotiation, body parsing, authentication and errors."""
-
-    async def view(request: Request) -> Response:
-        platform: Platform = request.app.state.platform
-        fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
-        try:
-            body: dict[str, Any] = {}
-            if has_header_credentials(request):
-                account = await authenticate(platform, request, body)
-                if _has_body(request):
-                    body = parse_body(request.headers.get("content-type"), await request.body())
-            else:
-                if _has_body(request):
-                    body = parse_body(request.headers.get("content-type"), await request.body())
-                account = await authenticate(platform, request, body)
-            return ok(await handler(platform, account, request, body), fmt)
-        except RelaisError as exc:
-            return failure(exc, fmt)
-
-    view.__name__ = handler.__name__
-    return view
-
-
-def _path_id(request: Request) -> int:
-    raw = request.path_params["id"]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise NotFound(f"No resource with id {raw!r}") from None
-    if value <= 0 or value > 2**62:
-        raise NotFound(f"No resource with id {raw!r}")
-    return value
-
-
-def _int_param(params: Any, name: str, default: int | None) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidField(f"{name} must be an integer") from None
-
-
-def _date_param(params: Any, name: str) -> int | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return to_ms(datetime.strptime(raw, pattern).replace(tzinfo=PARIS))
-        except ValueError:
-            continue
-    raise InvalidField(f"{name} must be a date like 2024-06-27 10:14:29")
-
-
-# --- sending --------------------------------------------------------------------------
 
 
 @endpoint
@@ -118,7 +38,7 @@ async def simulate_campaign(platform, account, request, body):
 @endpoint
 async def cancel_campaign(platform, account, request, body):
     balance = await campaigns.cancel_campaign(
-        platform, account=account, campaign_id=_path_id(request)
+        platform, account=account, campaign_id=path_id(request)
     )
     return {"credits": balance}
 
@@ -140,7 +60,7 @@ async def get_credits(platform, account, request, body):
 
 @endpoint
 async def get_campaign(platform, account, request, body):
-    report = await campaigns.get_campaign(platform, account=account, campaign_id=_path_id(request))
+    report = await campaigns.get_campaign(platform, account=account, campaign_id=path_id(request))
     return {"campaign": [translate.campaign_fields(report)]}
 
 
@@ -150,14 +70,14 @@ async def list_campaigns(platform, account, request, body):
     page = await campaigns.list_campaigns(
         platform,
         account=account,
-        start=_int_param(params, "start", 0),
-        length=_int_param(params, "length", 100),
+        start=int_param(params, "start", 0),
+        length=int_param(params, "length", 100),
         sort=params.get("sort") or "-id",
-        date_start_ms=_date_param(params, "date_start"),
-        date_end_ms=_date_param(params, "date_end"),
+        date_start_ms=date_param(params, "date_start"),
+        date_end_ms=date_param(params, "date_end"),
         text=params.get("text") or None,
-        sms_min=_int_param(params, "sms_min", None),
-        sms_max=_int_param(params, "sms_max", None),
+        sms_min=int_param(params, "sms_min", None),
+        sms_max=int_param(params, "sms_max", None),
     )
     return {
         "campaigns": [translate.campaign_fields(r) for r in page.reports],

@@ -7,9 +7,9 @@ from typing import Any
 
 from starlette.routing import Route
 
+from relais.api.smsfactor.endpoint import endpoint, path_id
 from relais.api.smsfactor.formats import XmlItems
 from relais.api.smsfactor.translate import text_field
-from relais.api.smsfactor.views import _path_id, endpoint
 from relais.errors import InvalidField, MissingField
 from relais.services import sub_accounts
 from relais.services.sub_accounts import SubAccount
@@ -105,7 +105,7 @@ async def list_sub_accounts(platform, account, request, body):
 @endpoint
 async def get_sub_account(platform, account, request, body):
     found = await sub_accounts.get_sub_account(
-        platform, account=account, sub_account_id=_path_id(request)
+        platform, account=account, sub_account_id=path_id(request)
     )
     return {"sub-account": sub_account_fields(found)}
 
@@ -113,7 +113,7 @@ async def get_sub_account(platform, account, request, body):
 @endpoint
 async def unlock_sub_account(platform, account, request, body):
     await sub_accounts.unlock_sub_account(
-        platform, account=account, sub_account_id=_path_id(request)
+        platform, account=account, sub_account_id=path_id(request)
     )
     return {"state": "unlocked"}
 

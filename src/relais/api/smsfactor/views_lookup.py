@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.routing import Route
 
+from relais.api.smsfactor.endpoint import endpoint, int_param
 from relais.api.smsfactor.translate import as_list
-from relais.api.smsfactor.views import _int_param, endpoint
 from relais.core.numbering import NumberPlanInfo
 from relais.errors import InvalidField
 from relais.services import consumption, lookup
@@ -90,7 +90,7 @@ async def metrics_consumption(platform, account, request, body):
         date_start=consumption.parse_day(params.get("date_start"), "date_start"),
         date_end=consumption.parse_day(params.get("date_end"), "date_end"),
         countries=consumption.parse_countries(params.get("country")),
-        sub_account_id=_int_param(params, "sub_account_id", None),
+        sub_account_id=int_param(params, "sub_account_id", None),
     )
     return {
         "data": {

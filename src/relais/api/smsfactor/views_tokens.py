@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relais.api.smsfactor.views import _path_id, endpoint
+from relais.api.smsfactor.endpoint import endpoint, path_id
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField
@@ -80,12 +80,12 @@ async def list_tokens(platform, account, request, body):
 
 @endpoint
 async def get_token(platform, account, request, body):
-    info = await tokens.get_token(platform, account_id=account.id, token_id=_path_id(request))
+    info = await tokens.get_token(platform, account_id=account.id, token_id=path_id(request))
     return {"token": _token_fields(info)}
 
 
 @endpoint
 async def delete_token(platform, account, request, body):
-    token_id = _path_id(request)
+    token_id = path_id(request)
     await tokens.delete_token(platform, account_id=account.id, token_id=token_id)
     return {"deleted_token": token_id}

@@ -1,0 +1,86 @@
+"""The frame every SMSFactor view shares: format negotiation, body parsing, authentication
+and error replies (`endpoint`), and reading ids, integers and dates from the request."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relais.api.smsfactor.auth import authenticate, has_header_credentials
+from relais.api.smsfactor.formats import parse_body, reply_format
+from relais.api.smsfactor.replies import failure, ok
+from relais.core.instant import to_ms
+from relais.core.schedule import PARIS
+from relais.errors import InvalidField, NotFound, RelaisError
+from relais.services.platform import AccountRef, Platform
+
+Handler = Callable[[Platform, AccountRef, Request, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return (length is not None and length != "0") or "transfer-encoding" in request.headers
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with format negotiation, body parsing, authentication and errors."""
+
+    async def view(request: Request) -> Response:
+        platform: Platform = request.app.state.platform
+        fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
+        try:
+            body: dict[str, Any] = {}
+            if has_header_credentials(request):
+                account = await authenticate(platform, request, body)
+                if _has_body(request):
+                    body = parse_body(request.headers.get("content-type"), await request.body())
+            else:
+                if _has_body(request):
+                    body = parse_body(request.headers.get("content-type"), await request.body())
+                account = await authenticate(platform, request, body)
+            return ok(await handler(platform, account, request, body), fmt)
+        except RelaisError as exc:
+            return failure(exc, fmt)
+
+    view.__name__ = handler.__name__
+    return view
+
+
+def path_id(request: Request) -> int:
+    raw = request.path_params["id"]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise NotFound(f"No resource with id {raw!r}") from None
+    if value <= 0 or value > 2**62:
+        raise NotFound(f"No resource with id {raw!r}")
+    return value
+
+
+def int_param(params: Any, name: str, default: int | None) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidField(f"{name} must be an integer") from None
+
+
+def date_param(params: Any, name: str) -> int | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return to_ms(datetime.strptime(raw, pattern).replace(tzinfo=PARIS))
+        except ValueError:
+            continue
+    raise InvalidField(f"{name} must be a date like 2024-06-27 10:14:29")
+
+
+# --- sending --------------------------------------------------------------------------
