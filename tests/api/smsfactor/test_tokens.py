@@ -301,3 +301,39 @@ async def test_token_endpoints_in_xml(client, customer, platform):
     )
     assert deleted.findtext("deleted_token") == token_id
     assert await token_count(platform) == 2
+
+
+async def test_token_for_own_sub_account_acts_for_that_sub_account(client, customer, platform):
+    from relais.services import accounts, sub_accounts
+
+    await sub_accounts.open_account(
+        platform,
+        caller=customer.account,
+        email="branch@example.com",
+        password="secret1",
+        child=True,
+        unlimited=False,
+    )
+    child = await accounts.find_account(platform, email="branch@example.com")
+    reply = await client.post(
+        f"/token/account/{child.id}", json={"token": {"name": "branch"}}, headers=customer.bearer
+    )
+    body = reply.json()
+    assert body["status"] == 1 and body["token"].startswith("rl_")
+    me = await client.get("/account", headers=bearer(body["token"]))
+    assert me.json()["account"]["email"] == "branch@example.com"
+    # The sub-account's token cannot mint tokens for its parent, nor can another account.
+    up = await client.post(
+        f"/token/account/{customer.account.id}", json={"token": {}}, headers=bearer(body["token"])
+    )
+    assert up.json()["status"] == -5
+    stranger = await make_customer(platform, email="stranger@example.com")
+    across = await client.post(
+        f"/token/account/{child.id}", json={"token": {}}, headers=stranger.bearer
+    )
+    assert across.json()["status"] == -5
+    bad = await client.post(
+        f"/token/account/{child.id}", json={"token": {"ttl": -1}}, headers=customer.bearer
+    )
+    assert bad.json()["status"] == -7
+    assert await token_count(platform) == 3  # customer, stranger, and the one branch token

@@ -20,6 +20,7 @@ routes = [
     Route("/campaigns", views.list_campaigns, methods=["GET"]),
     Route("/token", views_tokens.create_token, methods=["POST"]),
     Route("/token", views_tokens.list_tokens, methods=["GET"]),
+    Route("/token/account/{id}", views_tokens.create_token_for_sub_account, methods=["POST"]),
     Route("/token/{id}", views_tokens.get_token, methods=["GET"]),
     Route("/token/{id}", views_tokens.delete_token, methods=["DELETE"]),
     *lookup_routes,

@@ -9,7 +9,7 @@ from relais.api.smsfactor.endpoint import endpoint, path_id
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField
-from relais.services import tokens
+from relais.services import sub_accounts, tokens
 from relais.services.tokens import TokenInfo
 
 
@@ -50,6 +50,19 @@ def _token_fields(info: TokenInfo) -> dict[str, Any]:
 
 @endpoint
 async def create_token(platform, account, request, body):
+    return await _create(platform, account.id, body)
+
+
+@endpoint
+async def create_token_for_sub_account(platform, account, request, body):
+    """POST /token/account/:id: a token that acts for one of the caller's sub-accounts."""
+    child = await sub_accounts.get_sub_account(
+        platform, account=account, sub_account_id=path_id(request)
+    )
+    return await _create(platform, child.account.id, body)
+
+
+async def _create(platform, owner_id: int, body: dict[str, Any]) -> dict[str, Any]:
     spec = body.get("token")
     if spec is None or spec == "":
         spec = {}
@@ -60,7 +73,7 @@ async def create_token(platform, account, request, body):
         raise InvalidField("name must be a text")
     created = await tokens.create_token(
         platform,
-        account_id=account.id,
+        account_id=owner_id,
         name=name,
         ttl=_ttl(spec.get("ttl")),
         allowed_ips=_allowed_ips(spec.get("allowed_ips")),
