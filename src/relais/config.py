@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from relais.core.optout import DEFAULT_STOP_KEYWORDS
+from relais.core.status import FINAL_STATUSES, MessageStatus
 from relais.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///relais.db"
@@ -49,8 +50,6 @@ def _env_networks(env: dict[str, str], name: str) -> tuple[str, ...]:
 
 def parse_outcome_mix(raw: str) -> dict[str, float]:
     """`delivered=0.9,not_delivered=0.05,expired=0.05` -> weights by final status."""
-    from relais.core.status import FINAL_STATUSES, MessageStatus
-
     mix: dict[str, float] = {}
     for item in raw.split(","):
         if not item.strip():

@@ -41,11 +41,9 @@ async def add_credits(platform: Platform, *, email: str, amount: int, note: str 
 
 async def price_table(platform: Platform) -> dict[str, int]:
     """Credits per part by country, cached for a few seconds (edits apply within the TTL)."""
-    table = platform.settings_cache.get(_PRICE_KEY)
-    if table is None:
-        table = await platform.db.read(price_store.price_table)
-        platform.settings_cache.put(_PRICE_KEY, table)
-    return table  # type: ignore[return-value]
+    return await platform.settings_cache.get_or_load(  # type: ignore[return-value]
+        _PRICE_KEY, lambda: platform.db.read(price_store.price_table)
+    )
 
 
 def unit_price(table: dict[str, int], country: str) -> int:

@@ -5,7 +5,7 @@ One `Platform` per process; services take it as their first keyword argument."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -57,6 +57,14 @@ class TtlCache:
 
     def forget(self, key: str) -> None:
         self.entries.pop(key, None)
+
+    async def get_or_load(self, key: str, load: Callable[[], Awaitable[object]]) -> object:
+        """The cached value of `key`, loaded (and cached) when missing or stale."""
+        value = self.get(key)
+        if value is None:
+            value = await load()
+            self.put(key, value)
+        return value
 
     def clear(self) -> None:
         self.entries.clear()

@@ -21,11 +21,10 @@ _TABLE_KEY = "routing"
 
 
 async def current_table(platform: Platform) -> RoutingTable:
-    table = platform.settings_cache.get(_TABLE_KEY)
-    if table is None:
-        table = routing_table(await platform.db.read(connector_store.list_routes))
-        platform.settings_cache.put(_TABLE_KEY, table)
-    return table  # type: ignore[return-value]
+    async def load() -> RoutingTable:
+        return routing_table(await platform.db.read(connector_store.list_routes))
+
+    return await platform.settings_cache.get_or_load(_TABLE_KEY, load)  # type: ignore[return-value]
 
 
 def _forget(platform: Platform) -> None:

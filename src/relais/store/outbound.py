@@ -377,13 +377,3 @@ def expire_unreported(conn: Connection, *, submitted_before_ms: int, now_ms: int
         .values(status=MessageStatus.EXPIRED.value, done_at=now_ms, error="no receipt")
     )
     return max(result.rowcount, 0)
-
-
-def connectors_with_due(conn: Connection, *, now_ms: int) -> list[str]:
-    return list(
-        conn.execute(
-            select(messages.c.connector)
-            .where(messages.c.status == _QUEUED, messages.c.due_at <= now_ms)
-            .distinct()
-        ).scalars()
-    )
