@@ -19,12 +19,16 @@ class MessageStatus(enum.StrEnum):
     NETWORK_ERROR = "network_error"
     EXPIRED = "expired"
     CANCELLED = "cancelled"  # the campaign was cancelled before its send time
+    # Waiting, but not to be claimed: its account is suspended or its campaign is in
+    # moderation. Released back to queued when both are lifted.
+    HELD = "held"
 
 
 DLR_CODE: dict[MessageStatus, int] = {
     MessageStatus.QUEUED: 0,
     MessageStatus.SENDING: 0,
     MessageStatus.CANCELLED: 0,
+    MessageStatus.HELD: 0,
     MessageStatus.SENT: 1,
     MessageStatus.NOT_DELIVERED: 2,
     MessageStatus.DELIVERED: 3,
@@ -43,7 +47,9 @@ FINAL_STATUSES: frozenset[MessageStatus] = frozenset(s for s, code in DLR_CODE.i
 PREDECESSORS: dict[MessageStatus, tuple[MessageStatus, ...]] = {
     MessageStatus.SENDING: (MessageStatus.QUEUED,),
     MessageStatus.SENT: (MessageStatus.QUEUED, MessageStatus.SENDING),
-    MessageStatus.CANCELLED: (MessageStatus.QUEUED,),
+    MessageStatus.CANCELLED: (MessageStatus.QUEUED, MessageStatus.HELD),
+    MessageStatus.HELD: (MessageStatus.QUEUED,),
+    MessageStatus.QUEUED: (MessageStatus.HELD,),
     **{
         s: (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT) for s in FINAL_STATUSES
     },
@@ -81,3 +87,5 @@ class CampaignStatus(enum.StrEnum):
     SCHEDULED = "scheduled"  # waiting for its send time
     QUEUED = "queued"  # released to the dispatcher
     CANCELLED = "cancelled"
+    MODERATION = "moderation"  # held for an operator's review
+    REFUSED = "refused"  # refused by an operator; its credits were refunded

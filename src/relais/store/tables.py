@@ -56,6 +56,75 @@ accounts = Table(
     Column("sender", String(16), nullable=False, server_default=""),  # default sender
     Column("description", String(500), nullable=False, server_default=""),
     Column("lang", String(2), nullable=False, server_default=""),
+    # Operator controls. A suspended account (or a sub-account of one) is refused everywhere
+    # and its waiting messages are held until it is unlocked.
+    Column("suspended_at", BigInteger, nullable=True),
+    Column("suspension_reason", String(200), nullable=False, server_default=""),
+    # JSON list of ISO alpha-2 countries the account may send to; NULL means every country.
+    Column("allowed_countries", Text, nullable=True),
+)
+
+# An account's monthly cap of messages to one country (calendar month, Europe/Paris).
+country_caps = Table(
+    "country_caps",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("monthly_limit", BigInteger, nullable=False),
+)
+
+# Messages accepted per account, country and month, kept in the send's transaction so the
+# caps above are checked without counting messages.
+country_usage = Table(
+    "country_usage",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("messages", BigInteger, nullable=False),
+)
+
+# What holds a campaign for review. account_id NULL: the rule applies to every account.
+moderation_rules = Table(
+    "moderation_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=True, index=True),
+    Column("kind", String(20), nullable=False),  # word | link | first_campaigns
+    Column("value", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Every operator action, who did it and on what; never updated, never purged.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(100), nullable=False),  # operator:<name> | cli:<user>
+    Column("action", String(50), nullable=False),
+    Column("account_id", BigInteger, nullable=True, index=True),
+    Column("details", Text, nullable=False, server_default="{}"),  # JSON
+)
+
+# Credentials of the operator API (/operator/...), stored as SHA-256 digests like API tokens.
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+# A version per shared cache (tokens and accounts, operator tables): a write that makes a
+# cached entry wrong bumps it, and every process drops that cache when it sees the change.
+cache_epochs = Table(
+    "cache_epochs",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
 
 api_tokens = Table(
@@ -119,6 +188,8 @@ campaigns = Table(
     Column("not_allowed", Integer, nullable=False, server_default="0"),
     Column("flood", Integer, nullable=False, server_default="0"),
     Column("country_limit", Integer, nullable=False, server_default="0"),
+    # Why a campaign in status `moderation` is held for review (the rule that matched).
+    Column("moderation_reason", String(200), nullable=True),
     Index("ix_campaigns_account_created", "account_id", "id"),
 )
 
