@@ -83,11 +83,16 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
     simulator = start_simulator(port)
     try:
         await accounts.create_account(
-            platform, email="bench@relais.local", password="benchmark", credits=10 * count
+            platform,
+            actor="bench",
+            email="bench@relais.local",
+            password="benchmark",
+            credits=10 * count,
         )
         account = await accounts.find_account(platform, email="bench@relais.local")
         await routing.put_connector(
             platform,
+            actor="bench",
             name="smsc",
             kind="smpp",
             settings={
@@ -98,7 +103,7 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
                 "window": window,
             },
         )
-        await routing.add_route(platform, connector="smsc")
+        await routing.add_route(platform, actor="bench", connector="smsc")
         started = time.perf_counter()
         for first in range(0, count, 500):
             size = min(500, count - first)

@@ -31,7 +31,7 @@ async def make_customer(
 ) -> Customer:
     password = "correct horse"
     await accounts.create_account(
-        platform, email=email, password=password, credits=credits, country=country
+        platform, actor="test", email=email, password=password, credits=credits, country=country
     )
     account = await accounts.find_account(platform, email=email)
     token = await tokens.create_token(platform, account_id=account.id)

@@ -87,12 +87,20 @@ class Settings:
     validity_hours: int = 48
     bind_lease_seconds: int = 15
     reconcile_seconds: float = 2.0
+    # How often a serving process looks at the cache epochs: a deleted token, a suspension or
+    # an operator's edit made in another process applies here within this delay.
+    cache_poll_seconds: float = 1.0
+    # How often the retention purge runs (docs/retention.md).
+    retention_purge_seconds: float = 3600.0
     stop_keywords: tuple[str, ...] = DEFAULT_STOP_KEYWORDS
     sqlite_synchronous: str = "FULL"
     # CIDR networks of reverse proxies whose X-Forwarded-For is believed (none by default).
     trusted_proxies: tuple[str, ...] = ()
     # Whether POST /account may create main accounts (otherwise only the operator can).
     open_signup: bool = False
+    # Whether the retention purge keeps expired campaigns and their messages (numbers, counts,
+    # costs; texts erased) for billing, instead of deleting them (docs/retention.md).
+    retention_keep_billing: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -118,6 +126,8 @@ class Settings:
             validity_hours=_env_int(env, "RELAIS_VALIDITY_HOURS", 48),
             bind_lease_seconds=_env_int(env, "RELAIS_BIND_LEASE_SECONDS", 15),
             reconcile_seconds=float(env.get("RELAIS_RECONCILE_SECONDS") or 2.0),
+            cache_poll_seconds=float(env.get("RELAIS_CACHE_POLL_SECONDS") or 1.0),
+            retention_purge_seconds=float(env.get("RELAIS_RETENTION_PURGE_SECONDS") or 3600.0),
             stop_keywords=tuple(
                 k.strip() for k in env["RELAIS_STOP_KEYWORDS"].split(",") if k.strip()
             )
@@ -126,4 +136,5 @@ class Settings:
             sqlite_synchronous=env.get("RELAIS_SQLITE_SYNCHRONOUS", "FULL").upper(),
             trusted_proxies=_env_networks(env, "RELAIS_TRUSTED_PROXIES"),
             open_signup=_env_bool(env, "RELAIS_OPEN_SIGNUP", False),
+            retention_keep_billing=_env_bool(env, "RELAIS_RETENTION_KEEP_BILLING", True),
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.types import ASGIApp
 
@@ -12,7 +14,10 @@ from relais.config import Settings
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
+from relais.services import retention
 from relais.services.platform import Platform
+
+log = logging.getLogger(__name__)
 
 
 def build_dispatcher(platform: Platform) -> Dispatcher:
@@ -36,16 +41,39 @@ def build_dispatcher(platform: Platform) -> Dispatcher:
     return dispatcher
 
 
+async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run `job` every `seconds` until cancelled; a failed run is logged and retried."""
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; retrying in %.0f s", name, seconds)
+        await asyncio.sleep(seconds)
+
+
 @contextlib.asynccontextmanager
 async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
     """Start the background work of a serving process and stop it cleanly."""
-    dispatcher = build_dispatcher(platform) if platform.settings.dispatcher_enabled else None
+    settings = platform.settings
+    await platform.refresh_cache_epochs()
+    jobs = [
+        asyncio.create_task(
+            every(settings.cache_poll_seconds, platform.refresh_cache_epochs, "cache epochs")
+        ),
+        asyncio.create_task(retention.purge_loop(platform, settings.retention_purge_seconds)),
+    ]
+    dispatcher = build_dispatcher(platform) if settings.dispatcher_enabled else None
     if dispatcher is not None:
         await dispatcher.start()
     platform.dispatcher = dispatcher
     try:
         yield dispatcher
     finally:
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
         if dispatcher is not None:
             await dispatcher.stop()
         await platform.close()

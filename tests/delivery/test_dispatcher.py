@@ -274,7 +274,7 @@ async def test_connector_definitions_apply_without_restart(platform):
     await dispatcher.start()
     try:
         await routing.put_connector(
-            platform, name="lab", kind="simulator", settings={"receipt_delay_ms": 0}
+            platform, actor="test", name="lab", kind="simulator", settings={"receipt_delay_ms": 0}
         )
 
         async def running(names: set[str]) -> bool:
@@ -283,7 +283,7 @@ async def test_connector_definitions_apply_without_restart(platform):
         await wait_until(lambda: running({"simulator", "lab"}))
         first = dispatcher.running["lab"].worker.connector
         await routing.put_connector(
-            platform, name="lab", kind="simulator", settings={"receipt_delay_ms": 5}
+            platform, actor="test", name="lab", kind="simulator", settings={"receipt_delay_ms": 5}
         )
 
         async def restarted() -> bool:
@@ -291,7 +291,7 @@ async def test_connector_definitions_apply_without_restart(platform):
             return current is not None and current.worker.connector is not first
 
         await wait_until(restarted)
-        await routing.remove_connector(platform, name="lab")
+        await routing.remove_connector(platform, actor="test", name="lab")
         await wait_until(lambda: running({"simulator"}))
     finally:
         await dispatcher.stop()

@@ -46,6 +46,7 @@ async def carrier(
     await simulator.start()
     await routing.put_connector(
         platform,
+        actor="test",
         name="smsc",
         kind="smpp",
         settings={
@@ -62,7 +63,7 @@ async def carrier(
             **settings,
         },
     )
-    await routing.add_route(platform, connector="smsc")
+    await routing.add_route(platform, actor="test", connector="smsc")
     dispatcher = Dispatcher(
         platform,
         factory=build_connector,

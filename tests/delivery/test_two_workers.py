@@ -82,6 +82,7 @@ async def configure(platform, port: int, **settings) -> None:
     for name, prefix in (("smsc-a", "3361"), ("smsc-b", "3362")):
         await routing.put_connector(
             platform,
+            actor="test",
             name=name,
             kind="smpp",
             settings={
@@ -92,7 +93,7 @@ async def configure(platform, port: int, **settings) -> None:
                 **settings,
             },
         )
-        await routing.add_route(platform, connector=name, prefix=prefix)
+        await routing.add_route(platform, actor="test", connector=name, prefix=prefix)
 
 
 async def queue(platform, count: int) -> None:

@@ -68,11 +68,12 @@ async def test_connector_delivers_through_the_npm_smpp_smsc(platform, unused_tcp
     try:
         await routing.put_connector(
             platform,
+            actor="test",
             name="node",
             kind="smpp",
             settings={"host": "127.0.0.1", "port": unused_tcp_port, "system_id": "relais"},
         )
-        await routing.add_route(platform, connector="node")
+        await routing.add_route(platform, actor="test", connector="node")
         dispatcher = Dispatcher(platform, factory=build_connector, builtin=None, linger_s=0.01)
         platform.on_queued = dispatcher.wake
         await dispatcher.start()

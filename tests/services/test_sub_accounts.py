@@ -113,7 +113,7 @@ async def test_limited_child_never_goes_below_zero(platform):
     assert await balance(platform, child.id) == 0
     assert await balance(platform, parent.account.id) == 100
     await sub_accounts.transfer_credits(
-        platform, parent_id=parent.account.id, child_id=child.id, amount=1
+        platform, actor="test", parent_id=parent.account.id, child_id=child.id, amount=1
     )
     report = await send(platform, account=child, submission=submission("33612345678"))
     assert report.credits == 0
@@ -143,10 +143,10 @@ async def test_transfer_both_ways_writes_two_ledger_rows(platform):
     parent = await make_customer(platform, credits=50)
     child = await child_of(platform, parent, email="l@example.com", unlimited=False)
     assert await sub_accounts.transfer_credits(
-        platform, parent_id=parent.account.id, child_id=child.id, amount=30
+        platform, actor="test", parent_id=parent.account.id, child_id=child.id, amount=30
     ) == (20, 30)
     assert await sub_accounts.transfer_credits(
-        platform, parent_id=parent.account.id, child_id=child.id, amount=-12
+        platform, actor="test", parent_id=parent.account.id, child_id=child.id, amount=-12
     ) == (32, 18)
     assert await ledger_rows(platform, child.id) == [
         (30, "transfer", None),
@@ -168,31 +168,35 @@ async def test_transfer_refusals_store_nothing(platform):
     before = await fetch_value(platform, select(func.count()).select_from(credit_ledger))
     with pytest.raises(InsufficientCredits):
         await sub_accounts.transfer_credits(
-            platform, parent_id=parent.account.id, child_id=child.id, amount=6
+            platform, actor="test", parent_id=parent.account.id, child_id=child.id, amount=6
         )
     with pytest.raises(InsufficientCredits):
         await sub_accounts.transfer_credits(
-            platform, parent_id=parent.account.id, child_id=child.id, amount=-1
+            platform, actor="test", parent_id=parent.account.id, child_id=child.id, amount=-1
         )
     with pytest.raises(NotFound):
         await sub_accounts.transfer_credits(
-            platform, parent_id=other.account.id, child_id=child.id, amount=1
+            platform, actor="test", parent_id=other.account.id, child_id=child.id, amount=1
         )
     with pytest.raises(NotFound):
         await sub_accounts.transfer_credits(
-            platform, parent_id=child.id, child_id=sibling.id, amount=1
+            platform, actor="test", parent_id=child.id, child_id=sibling.id, amount=1
         )
     with pytest.raises(InvalidField):
         await sub_accounts.transfer_credits(
-            platform, parent_id=parent.account.id, child_id=unlimited.id, amount=1
+            platform, actor="test", parent_id=parent.account.id, child_id=unlimited.id, amount=1
         )
     with pytest.raises(InvalidField):
         await sub_accounts.transfer_credits(
-            platform, parent_id=parent.account.id, child_id=child.id, amount=0
+            platform, actor="test", parent_id=parent.account.id, child_id=child.id, amount=0
         )
     with pytest.raises(InvalidField):
         await sub_accounts.transfer_between(
-            platform, from_email="other@example.com", to_email="l@example.com", amount=1
+            platform,
+            actor="test",
+            from_email="other@example.com",
+            to_email="l@example.com",
+            amount=1,
         )
     assert await fetch_value(platform, select(func.count()).select_from(credit_ledger)) == before
     assert await balance(platform, parent.account.id) == 5

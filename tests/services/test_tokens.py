@@ -15,7 +15,9 @@ from relais.store.tables import api_tokens
 
 
 async def new_account(platform, email: str = "t@example.com") -> int:
-    await accounts.create_account(platform, email=email, password="secret!", credits=0)
+    await accounts.create_account(
+        platform, actor="test", email=email, password="secret!", credits=0
+    )
     return (await accounts.find_account(platform, email=email)).id
 
 

@@ -12,6 +12,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from relais.api.metrics import metrics
+from relais.api.operator.endpoint import error_response
+from relais.api.operator.routes import routes as operator_routes
 from relais.api.paths import CollapseSlashes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
@@ -19,7 +21,13 @@ from relais.api.smsfactor.routes import routes as smsfactor_routes
 from relais.services.platform import Platform
 
 
+def _is_operator(request: Request) -> bool:
+    return request.url.path == "/operator" or request.url.path.startswith("/operator/")
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
+    if _is_operator(request):
+        return error_response(404, "not_found", f"No route {request.url.path}")
     platform: Platform = request.app.state.platform
     fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
     return reply(
@@ -30,6 +38,10 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    if _is_operator(request):
+        return error_response(
+            405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}"
+        )
     platform: Platform = request.app.state.platform
     fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
     return reply(
@@ -55,7 +67,7 @@ def create_app(
                 yield
 
     app = Starlette(
-        routes=[Route("/metrics", metrics, methods=["GET"]), *smsfactor_routes],
+        routes=[Route("/metrics", metrics, methods=["GET"]), *smsfactor_routes, *operator_routes],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
         lifespan=run,
     )

@@ -4,6 +4,7 @@ with a message on stderr and a non-zero exit."""
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -15,6 +16,14 @@ from relais.services.platform import Platform
 from relais.store.migrate import upgrade
 
 T = TypeVar("T")
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a command: the operating-system user who ran it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
 
 
 def fail(message: str) -> typer.Exit:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from relais.cli.common import fail, run
+from relais.cli.common import cli_actor, fail, run
 from relais.core.instant import to_ms
 from relais.delivery.connectors import factory
 from relais.errors import ConfigError, RelaisError
@@ -52,7 +52,9 @@ def settings_from_options(options: dict[str, Any], extra: list[str]) -> dict[str
 
 async def _store(platform: Platform, name: str, kind: str, settings: dict[str, Any]) -> bool:
     factory.validate(kind, name, settings)
-    return await routing.put_connector(platform, name=name, kind=kind, settings=settings)
+    return await routing.put_connector(
+        platform, actor=cli_actor(), name=name, kind=kind, settings=settings
+    )
 
 
 @connector_app.command("add")
@@ -81,7 +83,7 @@ def connector_add(
 @connector_app.command("remove")
 def connector_remove(name: Annotated[str, typer.Argument()]) -> None:
     """Remove a connector and its routes; its waiting messages are routed again."""
-    moved = run(lambda p: routing.remove_connector(p, name=name))
+    moved = run(lambda p: routing.remove_connector(p, actor=cli_actor(), name=name))
     typer.echo(f"removed; {moved} waiting messages routed again")
 
 
@@ -211,6 +213,7 @@ async def _add_route(
     account_id = (await accounts.find_account(p, email=account)).id if account else None
     return await routing.add_route(
         p,
+        actor=cli_actor(),
         connector=connector,
         prefix=str(prefix) if prefix is not None else None,
         country=country,
@@ -258,7 +261,7 @@ def route_list() -> None:
 @route_app.command("remove")
 def route_remove(route_id: Annotated[int, typer.Argument()]) -> None:
     try:
-        run(lambda p: routing.remove_route(p, route_id=route_id))
+        run(lambda p: routing.remove_route(p, actor=cli_actor(), route_id=route_id))
     except RelaisError as exc:
         raise fail(exc.detail) from None
     typer.echo("ok")

@@ -15,7 +15,7 @@ from relais.core.instant import to_ms
 from relais.errors import AuthenticationFailed, InvalidField
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
-from relais.store import ledger
+from relais.store import audit, ledger
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,6 +36,12 @@ def account_ref(row: account_store.AccountRow) -> AccountRef:
     )
 
 
+def refuse_suspended(row: account_store.AccountRow) -> None:
+    """Suspended accounts (and sub-accounts of one) are refused on every request."""
+    if row.suspension is not None:
+        raise AuthenticationFailed(f"Account suspended: {row.suspension}")
+
+
 async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
@@ -48,8 +54,16 @@ def validate_country(code: str) -> str:
 
 
 async def create_account(
-    platform: Platform, *, email: str, password: str, country: str = "FR", credits: int = 0
+    platform: Platform,
+    *,
+    actor: str,
+    email: str,
+    password: str,
+    country: str = "FR",
+    credits: int = 0,
+    company: str = "",
 ) -> int:
+    """The operator creates a main account (with its first credits); audited as `actor`."""
     email = email.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
         raise InvalidField(f"Invalid email address {email!r}")
@@ -57,6 +71,8 @@ async def create_account(
         raise InvalidField("The password must have 6 to 128 characters")
     if credits < 0:
         raise InvalidField("Credits cannot be negative")
+    if len(company) > 100:
+        raise InvalidField("The company name has at most 100 characters")
     country = validate_country(country)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     now_ms = to_ms(platform.clock())
@@ -65,7 +81,12 @@ async def create_account(
         if account_store.get_by_email(conn, email) is not None:
             raise InvalidField(f"An account with email {email} already exists")
         account_id = account_store.insert_account(
-            conn, email=email, password_hash=password_hash, country=country, now_ms=now_ms
+            conn,
+            email=email,
+            password_hash=password_hash,
+            country=country,
+            now_ms=now_ms,
+            profile={"company": company} if company else None,
         )
         if credits:
             ledger.credit(
@@ -76,6 +97,14 @@ async def create_account(
                 note="initial credits",
                 now_ms=now_ms,
             )
+        audit.record(
+            conn,
+            actor=actor,
+            action="account.create",
+            now_ms=now_ms,
+            account_id=account_id,
+            details={"email": email, "country": country, "credits": credits},
+        )
         return account_id
 
     return await platform.db.write(work)
@@ -105,6 +134,7 @@ async def authenticate_password(platform: Platform, email: str, password: str) -
         raise AuthenticationFailed("Utilisateur ou mot de passe incorrect") from None
     if row is None or not row.active:
         raise AuthenticationFailed("Utilisateur ou mot de passe incorrect")
+    refuse_suspended(row)
     ref = account_ref(row)
     platform.logins.put(key, ref)
     return ref

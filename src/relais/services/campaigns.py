@@ -18,7 +18,7 @@ MAX_PAGE = 1000
 @dataclass(frozen=True, slots=True)
 class CampaignReport:
     campaign: campaign_store.CampaignRow
-    state: str  # Scheduled | Sending | Sent | Cancelled
+    state: str  # Scheduled | Moderation | Sending | Sent | Cancelled | Refused
     delivered: int
     error: int
     expired: int
@@ -31,12 +31,22 @@ class CampaignReport:
 
 
 def _report(row: campaign_store.CampaignRow, counts: dict[str, int], now_ms: int) -> CampaignReport:
+    # Held messages of an approved campaign wait for their account's unlock: still sending.
     pending = sum(
         counts.get(s.value, 0)
-        for s in (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
+        for s in (
+            MessageStatus.QUEUED,
+            MessageStatus.SENDING,
+            MessageStatus.SENT,
+            MessageStatus.HELD,
+        )
     )
     if row.status == CampaignStatus.CANCELLED.value:
         state = "Cancelled"
+    elif row.status == CampaignStatus.MODERATION.value:
+        state = "Moderation"
+    elif row.status == CampaignStatus.REFUSED.value:
+        state = "Refused"
     elif row.status == CampaignStatus.SCHEDULED.value and row.send_at > now_ms:
         state = "Scheduled"
     elif pending:
@@ -115,7 +125,8 @@ async def list_campaigns(
 
 
 async def cancel_campaign(platform: Platform, *, account: AccountRef, campaign_id: int) -> int:
-    """Cancel a scheduled campaign and refund its unsent messages once; the new balance."""
+    """Cancel a scheduled campaign, or one held for moderation, and refund its unsent
+    messages once; the new balance."""
     now_ms = to_ms(platform.clock())
 
     def work(conn) -> int | None:

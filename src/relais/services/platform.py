@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from relais.config import Settings
+from relais.store import cache_epochs
 from relais.store.database import Database, open_database
 
 
@@ -75,10 +76,13 @@ class Platform:
     db: Database
     settings: Settings
     clock: Callable[[], datetime] = utc_now
-    tokens: TtlCache = field(default_factory=lambda: TtlCache(ttl=5.0))
+    # Caches are dropped when their cache epoch moves (see `watch_cache_epochs`); the ttl
+    # is only a safety net for a process that cannot read the epochs.
+    tokens: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
     logins: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
-    # Operator-edited tables (prices, routes): edits apply within a few seconds everywhere.
-    settings_cache: TtlCache = field(default_factory=lambda: TtlCache(ttl=3.0))
+    # Operator-edited tables (prices, routes, caps, moderation rules, account policies).
+    settings_cache: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
+    epoch_versions: dict[str, int] = field(default_factory=dict)
     # Called after a campaign due now is committed, so the dispatcher need not poll for it.
     on_queued: Callable[[], None] = lambda: None
     # The process's dispatcher when it runs one (for status pages and metrics).
@@ -93,3 +97,22 @@ class Platform:
 
     async def close(self) -> None:
         await self.db.close()
+
+    def caches_of(self, epoch: str) -> tuple[TtlCache, ...]:
+        if epoch == cache_epochs.ACCOUNTS:
+            return (self.tokens, self.logins, self.settings_cache)
+        return (self.settings_cache,)
+
+    def forget_cached(self, *epochs: str) -> None:
+        """Drop this process's caches of `epochs` now; the write that made them stale must
+        also `cache_epochs.bump` them so the other processes follow."""
+        for epoch in epochs:
+            for cache in self.caches_of(epoch):
+                cache.clear()
+
+    async def refresh_cache_epochs(self) -> None:
+        """Drop the caches whose epoch another process moved since the last look."""
+        current = await self.db.read(cache_epochs.versions)
+        changed = [name for name, v in current.items() if self.epoch_versions.get(name) != v]
+        self.forget_cached(*changed)
+        self.epoch_versions = current

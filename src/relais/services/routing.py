@@ -1,7 +1,8 @@
 """Connectors and routes as the operator configures them, and the routing table senders use.
 
-Changes apply without a restart: senders read the table through a cache of a few seconds and
-the dispatcher re-reads connector definitions on the same rhythm."""
+Changes apply without a restart: senders read the table through a cache dropped when the
+operator tables' epoch moves, and the dispatcher re-reads connector definitions every few
+seconds. Every change is audited as the operator who made it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from relais.core.routing import Route, RoutingTable, routing_table
 from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
 from relais.services.platform import Platform
+from relais.store import audit, cache_epochs
 from relais.store import connectors as connector_store
 
 CONNECTOR_KINDS = ("smpp", "simulator")
@@ -27,8 +29,22 @@ async def current_table(platform: Platform) -> RoutingTable:
     return await platform.settings_cache.get_or_load(_TABLE_KEY, load)  # type: ignore[return-value]
 
 
-def _forget(platform: Platform) -> None:
-    platform.settings_cache.forget(_TABLE_KEY)
+async def _operator_write(
+    platform: Platform, work, *, actor: str, action: str, details: dict[str, Any]
+):
+    """Run an operator's change to connectors or routes with its audit row and cache epoch."""
+    now_ms = to_ms(platform.clock())
+
+    def audited(conn):
+        result = work(conn)
+        if result is not None and result is not False:
+            cache_epochs.bump(conn, cache_epochs.OPERATOR_TABLES)
+            audit.record(conn, actor=actor, action=action, now_ms=now_ms, details=details)
+        return result
+
+    result = await platform.db.write(audited)
+    platform.forget_cached(cache_epochs.OPERATOR_TABLES)
+    return result
 
 
 def validate_name(name: str) -> str:
@@ -38,7 +54,13 @@ def validate_name(name: str) -> str:
 
 
 async def put_connector(
-    platform: Platform, *, name: str, kind: str, settings: dict[str, Any], enabled: bool = True
+    platform: Platform,
+    *,
+    actor: str,
+    name: str,
+    kind: str,
+    settings: dict[str, Any],
+    enabled: bool = True,
 ) -> bool:
     """Create or replace a connector definition; True when it is new. The settings must
     already have been validated by the connector kind (see delivery.connectors.factory)."""
@@ -46,18 +68,26 @@ async def put_connector(
     if kind not in CONNECTOR_KINDS:
         raise InvalidField(f"Unknown connector kind {kind!r}: use one of {CONNECTOR_KINDS}")
     now_ms = to_ms(platform.clock())
-    return await platform.db.write(
-        lambda conn: connector_store.put_connector(
-            conn, name=name, kind=kind, settings=settings, enabled=enabled, now_ms=now_ms
-        )
+    created = await _operator_write(
+        platform,
+        lambda conn: [
+            connector_store.put_connector(
+                conn, name=name, kind=kind, settings=settings, enabled=enabled, now_ms=now_ms
+            )
+        ],
+        actor=actor,
+        action="connector.put",
+        # Only the setting names: values may hold carrier passwords.
+        details={"name": name, "kind": kind, "settings": sorted(settings), "enabled": enabled},
     )
+    return created[0]
 
 
 async def list_connectors(platform: Platform) -> list[connector_store.ConnectorRow]:
     return await platform.db.read(connector_store.list_connectors)
 
 
-async def remove_connector(platform: Platform, *, name: str) -> int:
+async def remove_connector(platform: Platform, *, actor: str, name: str) -> int:
     """Remove a connector and its routes; its waiting messages are routed again (or fail
     with no route). Returns how many waiting messages were moved."""
 
@@ -77,16 +107,18 @@ async def remove_connector(platform: Platform, *, name: str) -> int:
         )
         return len(waiting)
 
-    moved = await platform.db.write(work)
+    moved = await _operator_write(
+        platform, work, actor=actor, action="connector.remove", details={"name": name}
+    )
     if moved is None:
         raise NotFound(f"No connector named {name}")
-    _forget(platform)
     return moved
 
 
 async def add_route(
     platform: Platform,
     *,
+    actor: str,
     connector: str,
     prefix: str | None = None,
     country: str | None = None,
@@ -99,16 +131,34 @@ async def add_route(
     if country is not None:
         country = validate_country(country)
     route = Route(0, validate_name(connector), prefix, country, account_id, sender, priority)
-    route_id = await platform.db.write(lambda conn: connector_store.add_route(conn, route))
-    _forget(platform)
-    return route_id
+    details = {
+        "connector": route.connector,
+        "prefix": prefix,
+        "country": country,
+        "account_id": account_id,
+        "sender": sender,
+        "priority": priority,
+    }
+    return await _operator_write(
+        platform,
+        lambda conn: connector_store.add_route(conn, route),
+        actor=actor,
+        action="route.add",
+        details=details,
+    )
 
 
 async def list_routes(platform: Platform) -> list[Route]:
     return await platform.db.read(connector_store.list_routes)
 
 
-async def remove_route(platform: Platform, *, route_id: int) -> None:
-    if not await platform.db.write(lambda conn: connector_store.remove_route(conn, route_id)):
+async def remove_route(platform: Platform, *, actor: str, route_id: int) -> None:
+    removed = await _operator_write(
+        platform,
+        lambda conn: connector_store.remove_route(conn, route_id),
+        actor=actor,
+        action="route.remove",
+        details={"route_id": route_id},
+    )
+    if not removed:
         raise NotFound(f"No route {route_id}")
-    _forget(platform)

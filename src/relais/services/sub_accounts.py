@@ -27,8 +27,9 @@ from relais.errors import (
 from relais.services.accounts import EMAIL, find_account, hash_password, validate_country
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
-from relais.store import ledger
+from relais.store import audit, cache_epochs, ledger
 from relais.store.accounts import PROFILE_FIELDS, AccountDetails
+from relais.store.consumption import consumption_by_country
 
 ACCOUNT_TYPES = ("company", "association", "administration", "private")
 PASSWORD_LENGTH = (6, 25)
@@ -179,12 +180,13 @@ def _month_bounds(now: datetime) -> tuple[int, int, int]:
 def _with_consumption(conn, children: list[AccountDetails], now: datetime) -> list[SubAccount]:
     previous, current, following = _month_bounds(now)
     ids = [child.id for child in children]
-    this_month = account_store.campaign_spending(
-        conn, account_ids=ids, start_ms=current, end_ms=following
-    )
-    last_month = account_store.campaign_spending(
-        conn, account_ids=ids, start_ms=previous, end_ms=current
-    )
+
+    def spent(start_ms: int, end_ms: int) -> dict[int, int]:
+        # The one definition of consumption, shared with GET /metrics/consumption.
+        by_country = consumption_by_country(conn, account_ids=ids, start_ms=start_ms, end_ms=end_ms)
+        return {account_id: sum(by_country.get(account_id, {}).values()) for account_id in ids}
+
+    this_month, last_month = spent(current, following), spent(previous, current)
     return [SubAccount(child, this_month[child.id], last_month[child.id]) for child in children]
 
 
@@ -221,19 +223,21 @@ async def unlock_sub_account(
         if child is None:
             return False
         account_store.set_active(conn, child.id, True)
+        cache_epochs.bump(conn, cache_epochs.ACCOUNTS)  # cached owners carry the old flag
         return True
 
     if not await platform.db.write(work):
         raise NotFound("Sub-account not found")
-    platform.tokens.clear()  # cached token owners carry the old active flag
+    platform.forget_cached(cache_epochs.ACCOUNTS)
 
 
 async def transfer_credits(
-    platform: Platform, *, parent_id: int, child_id: int, amount: int, note: str = ""
+    platform: Platform, *, actor: str, parent_id: int, child_id: int, amount: int, note: str = ""
 ) -> tuple[int, int]:
     """Move `amount` credits from a parent to its limited sub-account (a negative amount
     moves them back) as two ledger rows in one transaction; the new (parent, child)
-    balances. InsufficientCredits when the giver's balance does not cover it."""
+    balances. InsufficientCredits when the giver's balance does not cover it. Audited as
+    `actor`."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise InvalidField("The amount must be a non-zero number of credits")
     now_ms = to_ms(platform.clock())
@@ -265,13 +269,21 @@ async def transfer_credits(
             note=note or f"from account {giver}",
             now_ms=now_ms,
         )
+        audit.record(
+            conn,
+            actor=actor,
+            action="account.transfer",
+            now_ms=now_ms,
+            account_id=child_id,
+            details={"from": giver, "to": taker, "amount": moved, "note": note},
+        )
         return (left, got) if giver == parent_id else (got, left)
 
     return await platform.db.write(work)
 
 
 async def transfer_between(
-    platform: Platform, *, from_email: str, to_email: str, amount: int
+    platform: Platform, *, actor: str, from_email: str, to_email: str, amount: int
 ) -> tuple[int, int]:
     """`relais credits transfer`: from a parent to its sub-account or back; the new
     (giver, receiver) balances."""
@@ -281,12 +293,12 @@ async def transfer_between(
     taker = await find_account(platform, email=to_email)
     if taker.parent_id == giver.id:
         parent, child = await transfer_credits(
-            platform, parent_id=giver.id, child_id=taker.id, amount=amount
+            platform, actor=actor, parent_id=giver.id, child_id=taker.id, amount=amount
         )
         return parent, child
     if giver.parent_id == taker.id:
         parent, child = await transfer_credits(
-            platform, parent_id=taker.id, child_id=giver.id, amount=-amount
+            platform, actor=actor, parent_id=taker.id, child_id=giver.id, amount=-amount
         )
         return child, parent
     raise InvalidField("Credits move only between an account and its own sub-account")

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from relais.core.instant import to_ms
 from relais.errors import AuthenticationFailed, InvalidField, NotFound
-from relais.services.accounts import account_ref
+from relais.services.accounts import account_ref, refuse_suspended
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
+from relais.store import cache_epochs
 from relais.store import tokens as token_store
 from relais.store.database import storage_errors
 
@@ -54,6 +55,7 @@ class _Cached:
     owner: token_store.TokenOwner
     account: AccountRef
     networks: tuple[Network, ...] | None
+    stored: account_store.AccountRow
 
 
 def token_digest(token: str) -> str:
@@ -164,17 +166,21 @@ async def get_token(platform: Platform, *, account_id: int, token_id: int) -> To
 
 
 async def delete_token(platform: Platform, *, account_id: int, token_id: int) -> None:
-    """Delete the token; this process refuses it from the next request on (others within
-    the token cache's few seconds)."""
+    """Delete the token; this process refuses it from the next request on, the others as
+    soon as they see the accounts cache epoch move (RELAIS_CACHE_POLL_SECONDS)."""
     now_ms = to_ms(platform.clock())
-    digest = await platform.db.write(
-        lambda conn: token_store.revoke_token(
+
+    def work(conn) -> str | None:
+        digest = token_store.revoke_token(
             conn, account_id=account_id, token_id=token_id, now_ms=now_ms
         )
-    )
-    if digest is None:
+        if digest is not None:
+            cache_epochs.bump(conn, cache_epochs.ACCOUNTS)
+        return digest
+
+    if await platform.db.write(work) is None:
         raise NotFound(f"No token with id {token_id}")
-    platform.tokens.forget(digest)
+    platform.forget_cached(cache_epochs.ACCOUNTS)
 
 
 def _allowed(networks: tuple[Network, ...], client_ip: str | None) -> bool:
@@ -212,16 +218,13 @@ async def authenticate_token(
         if found is None:
             raise AuthenticationFailed("Token invalide")
         owner, account = found
-        cached = _Cached(
-            owner,
-            account_ref(account),
-            _networks(owner.allowed_ips),
-        )
+        cached = _Cached(owner, account_ref(account), _networks(owner.allowed_ips), account)
         platform.tokens.put(digest, cached)
     assert isinstance(cached, _Cached)
     owner = cached.owner
     if not owner.account_active or owner.revoked_at is not None:
         raise AuthenticationFailed("Token invalide")
+    refuse_suspended(cached.stored)
     if owner.expires_at is not None and owner.expires_at <= to_ms(platform.clock()):
         raise AuthenticationFailed("Token expiré")
     if cached.networks is not None and not _allowed(cached.networks, client_ip):

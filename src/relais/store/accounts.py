@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
-from relais.store.tables import accounts, campaigns, credit_ledger
+from relais.core.status import CampaignStatus, MessageStatus
+from relais.store.tables import accounts, campaigns, messages
+
+_parent = accounts.alias("parent")
 
 # The profile columns (SMSFactor POST /account), empty text when not given.
 PROFILE_FIELDS = (
@@ -36,6 +39,8 @@ class AccountRow:
     active: bool
     parent_id: int | None
     unlimited: bool
+    # Why the operator suspended this account or its parent; None when neither is.
+    suspension: str | None = None
 
 
 _COLUMNS = (
@@ -47,7 +52,23 @@ _COLUMNS = (
     accounts.c.active,
     accounts.c.parent_id,
     accounts.c.unlimited,
+    accounts.c.suspended_at,
+    accounts.c.suspension_reason,
+    _parent.c.suspended_at,
+    _parent.c.suspension_reason,
 )
+_WITH_PARENT = accounts.outerjoin(_parent, _parent.c.id == accounts.c.parent_id)
+
+
+def _account(row) -> AccountRow:
+    own_at, own_reason, parent_at, parent_reason = row[8:]
+    if own_at is not None:
+        suspension = own_reason or "suspended by the operator"
+    elif parent_at is not None:
+        suspension = parent_reason or "the main account is suspended by the operator"
+    else:
+        suspension = None
+    return AccountRow(*row[:8], suspension=suspension)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +132,17 @@ def insert_account(
 
 
 def get_by_email(conn: Connection, email: str) -> AccountRow | None:
-    row = conn.execute(select(*_COLUMNS).where(accounts.c.email == email)).first()
-    return AccountRow(*row) if row else None
+    row = conn.execute(
+        select(*_COLUMNS).select_from(_WITH_PARENT).where(accounts.c.email == email)
+    ).first()
+    return _account(row) if row else None
 
 
 def get_by_id(conn: Connection, account_id: int) -> AccountRow | None:
-    row = conn.execute(select(*_COLUMNS).where(accounts.c.id == account_id)).first()
-    return AccountRow(*row) if row else None
+    row = conn.execute(
+        select(*_COLUMNS).select_from(_WITH_PARENT).where(accounts.c.id == account_id)
+    ).first()
+    return _account(row) if row else None
 
 
 def get_balance(conn: Connection, account_id: int) -> int:
@@ -148,33 +173,128 @@ def set_active(conn: Connection, account_id: int, active: bool) -> None:
     conn.execute(update(accounts).where(accounts.c.id == account_id).values(active=active))
 
 
-def campaign_spending(
-    conn: Connection, *, account_ids: Sequence[int], start_ms: int, end_ms: int
-) -> dict[int, int]:
-    """Credits spent between two instants by each account's campaigns: their debits minus
-    their refunds, wherever the ledger rows are (an unlimited sub-account's debits are on its
-    parent's ledger, with the sub-account's campaign id)."""
-    if not account_ids:
-        return {}
-    rows = conn.execute(
-        select(campaigns.c.account_id, func.coalesce(func.sum(credit_ledger.c.amount), 0))
-        .select_from(
-            credit_ledger.join(
-                campaigns,
-                and_(
-                    credit_ledger.c.campaign_id == campaigns.c.id,
-                    campaigns.c.account_id.in_(list(account_ids)),
-                ),
+def child_ids(conn: Connection, parent_id: int) -> list[int]:
+    return list(
+        conn.execute(select(accounts.c.id).where(accounts.c.parent_id == parent_id)).scalars()
+    )
+
+
+# Campaigns whose waiting messages a suspension holds (moderation holds its own).
+_WAITING_CAMPAIGNS = (CampaignStatus.SCHEDULED.value, CampaignStatus.QUEUED.value)
+
+
+def suspend(conn: Connection, *, account_id: int, reason: str, now_ms: int) -> int:
+    """Suspend the account and hold the waiting messages of it and its sub-accounts; how
+    many messages were held."""
+    conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(
+            suspended_at=func.coalesce(accounts.c.suspended_at, now_ms), suspension_reason=reason
+        )
+    )
+    return _move_waiting(
+        conn, [account_id, *child_ids(conn, account_id)], MessageStatus.QUEUED, MessageStatus.HELD
+    )
+
+
+def unsuspend(conn: Connection, *, account_id: int) -> int:
+    """Lift the account's suspension, make it active, and release the messages a suspension
+    held: its own and, for a main account, those of its sub-accounts that are not suspended
+    themselves. Nothing is released while the parent stays suspended. How many messages
+    went back to the queue."""
+    conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(suspended_at=None, suspension_reason="", active=True)
+    )
+    row = get_by_id(conn, account_id)
+    if row is None or row.suspension is not None:
+        return 0
+    children = conn.execute(
+        select(accounts.c.id).where(
+            accounts.c.parent_id == account_id, accounts.c.suspended_at.is_(None)
+        )
+    ).scalars()
+    return _move_waiting(conn, [account_id, *children], MessageStatus.HELD, MessageStatus.QUEUED)
+
+
+def _move_waiting(
+    conn: Connection, account_ids: list[int], old: MessageStatus, new: MessageStatus
+) -> int:
+    waiting = select(campaigns.c.id).where(
+        campaigns.c.account_id.in_(account_ids), campaigns.c.status.in_(_WAITING_CAMPAIGNS)
+    )
+    return conn.execute(
+        update(messages)
+        .where(messages.c.campaign_id.in_(waiting), messages.c.status == old.value)
+        .values(status=new.value)
+    ).rowcount
+
+
+def is_suspended(conn: Connection, account_id: int) -> bool:
+    """Whether the account or its parent is suspended."""
+    return (
+        conn.execute(
+            select(accounts.c.id)
+            .select_from(_WITH_PARENT)
+            .where(
+                accounts.c.id == account_id,
+                or_(accounts.c.suspended_at.is_not(None), _parent.c.suspended_at.is_not(None)),
             )
-        )
-        .where(
-            credit_ledger.c.reason.in_(("campaign", "refund")),
-            credit_ledger.c.created_at >= start_ms,
-            credit_ledger.c.created_at < end_ms,
-        )
-        .group_by(campaigns.c.account_id)
-    ).all()
-    spent = dict.fromkeys(account_ids, 0)
-    for account_id, total in rows:
-        spent[account_id] = -int(total)
-    return spent
+        ).first()
+        is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorView:
+    """An account as the operator sees it."""
+
+    id: int
+    email: str
+    company: str
+    country: str
+    parent_id: int | None
+    unlimited: bool
+    balance: int
+    active: bool
+    created_at: int
+    sender: str
+    suspended_at: int | None
+    suspension_reason: str
+    allowed_countries: str | None  # JSON list, or None for every country
+
+
+_OPERATOR_COLUMNS = tuple(accounts.c[name] for name in OperatorView.__slots__)
+
+
+def operator_view(conn: Connection, account_id: int) -> OperatorView | None:
+    row = conn.execute(select(*_OPERATOR_COLUMNS).where(accounts.c.id == account_id)).first()
+    return OperatorView(*row) if row else None
+
+
+def operator_list(
+    conn: Connection,
+    *,
+    after_id: int = 0,
+    limit: int = 100,
+    email: str | None = None,
+    suspended: bool | None = None,
+    parent_id: int | None = None,
+) -> list[OperatorView]:
+    """Accounts in id order after `after_id`, optionally filtered."""
+    query = (
+        select(*_OPERATOR_COLUMNS)
+        .where(accounts.c.id > after_id)
+        .order_by(accounts.c.id)
+        .limit(limit)
+    )
+    if email:
+        query = query.where(accounts.c.email.contains(email.lower(), autoescape=True))
+    if suspended is not None:
+        column = accounts.c.suspended_at
+        query = query.where(column.is_not(None) if suspended else column.is_(None))
+    if parent_id is not None:
+        query = query.where(accounts.c.parent_id == parent_id)
+    return [OperatorView(*row) for row in conn.execute(query)]

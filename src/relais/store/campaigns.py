@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from relais.core.status import CampaignStatus, MessageStatus
-from relais.store.tables import campaigns, messages
+from relais.store.account_policy import month_of, release_usage
+from relais.store.tables import campaign_lists, campaigns, messages
 
 COUNTERS = (
     "blacklisted",
@@ -37,6 +39,7 @@ class CampaignRow:
     cost: int
     total: int
     sent: int
+    moderation_reason: str | None
 
 
 _COLUMNS = tuple(campaigns.c[name] for name in CampaignRow.__slots__)
@@ -78,6 +81,21 @@ def status_counts(conn: Connection, campaign_ids: Sequence[int]) -> dict[int, di
     return counts
 
 
+def lists_of(conn: Connection, campaign_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The contact lists each campaign was sent to, by list id: {campaign_id: [list_id]}."""
+    found: dict[int, list[int]] = {cid: [] for cid in campaign_ids}
+    if not campaign_ids:
+        return found
+    rows = conn.execute(
+        select(campaign_lists.c.campaign_id, campaign_lists.c.list_id)
+        .where(campaign_lists.c.campaign_id.in_(list(campaign_ids)))
+        .order_by(campaign_lists.c.campaign_id, campaign_lists.c.list_id)
+    )
+    for campaign_id, list_id in rows:
+        found[campaign_id].append(list_id)
+    return found
+
+
 SORTABLE = {
     "id": campaigns.c.id,
     "date": campaigns.c.send_at,
@@ -99,8 +117,12 @@ def list_campaigns(
     text: str | None = None,
     sms_min: int | None = None,
     sms_max: int | None = None,
+    destination: str | None = None,
 ) -> tuple[list[CampaignRow], int, int]:
-    """One page of an account's campaigns, the account's total, and the filtered total."""
+    """One page of an account's campaigns, the account's total, and the filtered total.
+
+    `destination` keeps the campaigns with a message to that number (found through
+    ix_messages_destination, so the account's other messages are never read)."""
     base = campaigns.c.account_id == account_id
     conditions = [base]
     if date_start_ms is not None:
@@ -113,6 +135,11 @@ def list_campaigns(
         conditions.append(campaigns.c.sent >= sms_min)
     if sms_max is not None:
         conditions.append(campaigns.c.sent <= sms_max)
+    if destination is not None:
+        sent_to = select(messages.c.campaign_id).where(
+            messages.c.destination == destination, messages.c.account_id == account_id
+        )
+        conditions.append(campaigns.c.id.in_(sent_to))
     descending = sort.startswith("-")
     column = SORTABLE[sort.lstrip("-")]
     order = (column.desc(), campaigns.c.id.desc()) if descending else (column, campaigns.c.id)
@@ -127,33 +154,49 @@ def list_campaigns(
 def cancel_scheduled(
     conn: Connection, *, account_id: int, campaign_id: int, now_ms: int
 ) -> int | None:
-    """Cancel a campaign still waiting for its send time; the credits of the messages that
-    were cancelled, or None if the campaign is not (or no longer) cancellable.
+    """Cancel a campaign still waiting for its send time or held for moderation; the credits
+    of the messages that were cancelled, or None if the campaign is not (or no longer)
+    cancellable. The cancelled messages are given back to the account's monthly country
+    counters.
 
     The status condition on the campaign row makes a second cancel find nothing, so the
     refund happens exactly once."""
-    moved = conn.execute(
+    created_at = conn.execute(
         update(campaigns)
         .where(
             campaigns.c.id == campaign_id,
             campaigns.c.account_id == account_id,
-            campaigns.c.status == CampaignStatus.SCHEDULED.value,
-            campaigns.c.send_at > now_ms,
+            or_(
+                and_(
+                    campaigns.c.status == CampaignStatus.SCHEDULED.value,
+                    campaigns.c.send_at > now_ms,
+                ),
+                campaigns.c.status == CampaignStatus.MODERATION.value,
+            ),
         )
         .values(status=CampaignStatus.CANCELLED.value)
-    ).rowcount
-    if not moved:
+        .returning(campaigns.c.created_at)
+    ).scalar()
+    if created_at is None:
         return None
-    refunded = conn.execute(
+    refund, countries = cancel_waiting(conn, campaign_id=campaign_id, now_ms=now_ms)
+    release_usage(conn, account_id=account_id, month=month_of(created_at), counts=countries)
+    return refund
+
+
+def cancel_waiting(conn: Connection, *, campaign_id: int, now_ms: int) -> tuple[int, Counter[str]]:
+    """Cancel the campaign's messages that have not gone out (queued, or held by moderation
+    or a suspension); their total cost and their number per country."""
+    rows = conn.execute(
         update(messages)
         .where(
             messages.c.campaign_id == campaign_id,
-            messages.c.status == MessageStatus.QUEUED.value,
+            messages.c.status.in_((MessageStatus.QUEUED.value, MessageStatus.HELD.value)),
         )
         .values(status=MessageStatus.CANCELLED.value, done_at=now_ms)
-        .returning(messages.c.cost)
-    ).scalars()
-    return sum(refunded)
+        .returning(messages.c.cost, messages.c.country)
+    ).all()
+    return sum(cost for cost, _ in rows), Counter(country for _, country in rows)
 
 
 def campaign_exists(conn: Connection, *, account_id: int, campaign_id: int) -> bool:

@@ -79,6 +79,10 @@ def remove_route(conn: Connection, route_id: int) -> bool:
     return bool(conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount)
 
 
+# Messages not yet claimed: queued, or held by a suspension or moderation.
+_WAITING = ("queued", "held")
+
+
 def queued_for(conn: Connection, connector: str) -> list[tuple[int, int, str, str, str | None]]:
     """(id, account, destination, country, sender) of messages still waiting for
     `connector`, so they can be routed again when it goes away."""
@@ -93,7 +97,7 @@ def queued_for(conn: Connection, connector: str) -> list[tuple[int, int, str, st
                 campaigns.c.sender,
             )
             .join(campaigns, campaigns.c.id == messages.c.campaign_id)
-            .where(messages.c.connector == connector, messages.c.status == "queued")
+            .where(messages.c.connector == connector, messages.c.status.in_(_WAITING))
         )
     ]
 
@@ -102,7 +106,7 @@ def reassign(conn: Connection, assignments: dict[int, str | None]) -> None:
     for message_id, connector in assignments.items():
         conn.execute(
             update(messages)
-            .where(messages.c.id == message_id, messages.c.status == "queued")
+            .where(messages.c.id == message_id, messages.c.status.in_(_WAITING))
             .values(connector=connector)
         )
 

@@ -190,6 +190,16 @@ campaigns = Table(
     Column("country_limit", Integer, nullable=False, server_default="0"),
     # Why a campaign in status `moderation` is held for review (the rule that matched).
     Column("moderation_reason", String(200), nullable=True),
+    # When the retention purge erased the campaign's texts (services/retention.py); NULL
+    # while they are kept. The partial index lists only campaigns the purge may still erase.
+    Column("purged_at", BigInteger, nullable=True),
+    Index(
+        "ix_campaigns_unpurged",
+        "account_id",
+        "send_at",
+        sqlite_where=text("purged_at IS NULL"),
+        postgresql_where=text("purged_at IS NULL"),
+    ),
     Index("ix_campaigns_account_created", "account_id", "id"),
 )
 
@@ -216,6 +226,8 @@ messages = Table(
     Column("error", String(200), nullable=True),
     Column("submitted_at", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),
+    # The list contact a list campaign's message was merged from (for its info1..4).
+    Column("contact_id", BigInteger, nullable=True),
     Index("ix_messages_campaign", "campaign_id"),
     # Partial: only waiting rows are in it, so the many later status changes (sent,
     # delivered, ...) never touch it; in claim order, so a claim reads no more than it takes.
@@ -268,7 +280,71 @@ blacklist = Table(
     Column("destination", String(20), nullable=False),
     Column("origin", String(10), nullable=False),  # stop | api
     Column("created_at", BigInteger, nullable=False),
+    # The contact's details when known (from the list contact a STOP answered, or POST).
+    Column("info1", String(255), nullable=True),
+    Column("info2", String(255), nullable=True),
+    Column("info3", String(255), nullable=True),
+    Column("info4", String(255), nullable=True),
+    # The campaign a STOP answered (GET /campaign/:id/blacklist), when known.
+    Column("campaign_id", BigInteger, nullable=True, index=True),
     UniqueConstraint("account_id", "destination", name="uq_blacklist_account_destination"),
+)
+
+# Numbers known not to reach anyone ("N'habite Pas à l'Adresse Indiquée"): never sent to.
+npai = Table(
+    "npai",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("destination", String(20), nullable=False),
+    Column("origin", String(10), nullable=False),  # receipt | api | list
+    Column("created_at", BigInteger, nullable=False),
+    Column("info1", String(255), nullable=True),
+    Column("info2", String(255), nullable=True),
+    Column("info3", String(255), nullable=True),
+    Column("info4", String(255), nullable=True),
+    # The campaign whose receipt revealed the number (GET /campaign/:id/npai), when known.
+    Column("campaign_id", BigInteger, nullable=True, index=True),
+    UniqueConstraint("account_id", "destination", name="uq_npai_account_destination"),
+)
+
+# Contact lists (SMSFactor POST /list) and their contacts with up to four merge fields.
+contact_lists = Table(
+    "contact_lists",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_contact_lists_account", "account_id", "id"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("list_id", ForeignKey("contact_lists.id"), nullable=False),
+    # The number in international form without '+' (the list's contacts are validated on
+    # the way in: invalid ones are counted and not stored).
+    Column("destination", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("info1", String(255), nullable=True),
+    Column("info2", String(255), nullable=True),
+    Column("info3", String(255), nullable=True),
+    Column("info4", String(255), nullable=True),
+    # A receipt said the number reaches no one; PUT /list/:id/npai/clear moves it to `npai`.
+    Column("npai", Boolean, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_contacts_list", "list_id", "id"),
+    Index("ix_contacts_list_destination", "list_id", "destination"),
+)
+
+# The lists a list campaign was sent to (GET /campaign/:id `lists`).
+campaign_lists = Table(
+    "campaign_lists",
+    metadata,
+    Column("campaign_id", ForeignKey("campaigns.id"), primary_key=True),
+    Column("list_id", BigInteger, primary_key=True),
 )
 
 # Carrier connections the operator configured; `settings` is the connector's JSON mapping.
@@ -305,4 +381,17 @@ connector_leases = Table(
     Column("expires_at", BigInteger, nullable=False),
     # The owner's last report of the connector (JSON of ConnectorStatus), for operators.
     Column("state", Text, nullable=False, server_default="{}"),
+)
+
+# How long an account keeps its data (SMSFactor GET/PUT /retention): "<n>d", "<n>m" or "-1"
+# (endless) per kind. No row means endless everywhere. `survey` is stored and shown only.
+retention_settings = Table(
+    "retention_settings",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("message", String(8), nullable=False, server_default="-1"),
+    Column("list", String(8), nullable=False, server_default="-1"),
+    Column("survey", String(8), nullable=False, server_default="-1"),
+    Column("campaign", String(8), nullable=False, server_default="-1"),
+    Column("updated_at", BigInteger, nullable=False),
 )

@@ -328,3 +328,33 @@ async def test_credits_of_sub_accounts(client, customer, platform):
     refused = await send_bulk(client, limited, "33612345678")
     assert refused["status"] == -3
     assert (await client.get("/credits", headers=customer.bearer)).json()["credits"] == "99"
+
+
+async def test_a_scheduled_campaign_is_consumption_of_its_send_month_everywhere(
+    client, customer, platform
+):
+    """GET /sub-accounts and GET /metrics/consumption share one definition: the credits of
+    the messages of campaigns whose send time falls in the period, refunds excluded."""
+    now = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
+    platform.clock = lambda: now
+    child_id, child = await child_token(platform, client, customer, unlimited=1)
+    reply = await send_bulk(
+        client, child, "33612345671", "33612345672", delay="2026-04-02 10:00:00"
+    )
+    assert reply["status"] == 1
+
+    march = (await client.get("/sub-accounts", headers=customer.bearer)).json()["sub-accounts"][0]
+    assert march["current_month_consumption"] == 0
+    in_march = await client.get(
+        "/metrics/consumption?date_start=2026-03-01&date_end=2026-03-31", headers=customer.bearer
+    )
+    assert in_march.json()["data"]["total"] == 0
+
+    now = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)
+    april = (await client.get("/sub-accounts", headers=customer.bearer)).json()["sub-accounts"][0]
+    assert (april["current_month_consumption"], april["previous_month_consumption"]) == (2, 0)
+    in_april = await client.get(
+        "/metrics/consumption?date_start=2026-04-01&date_end=2026-04-30", headers=customer.bearer
+    )
+    assert in_april.json()["data"]["total"] == 2
+    assert in_april.json()["data"]["by_sub_accounts"][0]["account_id"] == child_id

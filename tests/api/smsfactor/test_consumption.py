@@ -41,7 +41,7 @@ async def consumption(client, customer, query: str, **headers) -> dict:
 
 async def history(platform, customer) -> None:
     """Sends around 2026-03-10 .. 2026-03-12 (Paris): FR costs 1, US costs 2 per part."""
-    await credits.set_price(platform, country="US", credits_per_part=2)
+    await credits.set_price(platform, actor="test", country="US", credits_per_part=2)
     at(platform, "2026-03-09", "23:59:00")  # the day before the window
     await send_to(platform, customer, FR[:1])
     at(platform, "2026-03-10", "00:00:00")  # first instant of the window

@@ -141,7 +141,7 @@ async def test_lookup_bad_bodies(client, customer, platform):
 
 
 async def test_lookup_accepts_500_numbers(client, customer, platform):
-    await credits.add_credits(platform, email=customer.email, amount=1000)
+    await credits.add_credits(platform, actor="test", account_id=customer.account.id, amount=1000)
     numbers = [f"336123{i:05d}" for i in range(500)]
     reply = await lookup(client, customer, numbers)
     assert reply["status"] == 1 and reply["cost"] == 500

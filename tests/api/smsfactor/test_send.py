@@ -193,7 +193,7 @@ async def test_cost_counts_parts_of_the_encoding(client, customer, text, parts):
 async def test_cost_uses_the_country_price(client, customer, platform):
     from relais.services.credits import set_price
 
-    await set_price(platform, country="US", credits_per_part=3)
+    await set_price(platform, actor="test", country="US", credits_per_part=3)
     body = campaign_body(MOBILE, "+12015550123", text="x" * 200)
     reply = await client.post("/send/simulate", json=body, headers=customer.bearer)
     assert reply.json()["cost"] == 2 * 1 + 2 * 3

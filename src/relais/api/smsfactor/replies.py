@@ -22,6 +22,14 @@ ERROR_STATUS: tuple[tuple[type[errors.RelaisError], int, str], ...] = (
     (errors.NotCancellable, -7, "Data error"),
 )
 
+# A campaign held for review: the reply is a full success reply with this status and message
+# (api_reference §1.2: "the body is identical to a success except status and message").
+MODERATION_STATUS = -8
+MODERATION_MESSAGE = (
+    "Your campaign is currently under moderation. This status doesn't mean that your SMS "
+    "won't be sent, quite the contrary actually... No need to create a retry mechanism"
+)
+
 
 def reply(payload: dict[str, Any], fmt: str, *, http_status: int = 200) -> Response:
     return Response(
@@ -32,6 +40,7 @@ def reply(payload: dict[str, Any], fmt: str, *, http_status: int = 200) -> Respo
 
 
 def ok(fields: dict[str, Any], fmt: str) -> Response:
+    """A success; `fields` may override `status` and `message` (a moderated send's -8)."""
     return reply({"status": 1, "message": "OK", **fields}, fmt)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from relais.api.smsfactor import views, views_accounts, views_tokens
+from relais.api.smsfactor import views, views_accounts, views_retention, views_tokens
 from relais.api.smsfactor.views_lookup import routes as lookup_routes
 
 routes = [
@@ -25,4 +25,5 @@ routes = [
     Route("/token/{id}", views_tokens.delete_token, methods=["DELETE"]),
     *lookup_routes,
     *views_accounts.routes,
+    *views_retention.routes,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from relais.api.smsfactor.replies import MODERATION_MESSAGE, MODERATION_STATUS
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField, MissingField
@@ -97,8 +98,12 @@ def campaign_submission(body: dict[str, Any]) -> Submission:
 
 
 def send_fields(report: SendReport) -> dict[str, Any]:
-    """Counters as JSON integers and the ticket as a string (api_reference §1.2, §1.13)."""
+    """Counters as JSON integers and the ticket as a string (api_reference §1.2, §1.13).
+
+    A campaign held for moderation answers status -8 with every other field of a success."""
     fields: dict[str, Any] = {}
+    if report.moderated:
+        fields.update(status=MODERATION_STATUS, message=MODERATION_MESSAGE)
     if report.ticket is not None:
         fields["ticket"] = str(report.ticket)
     fields.update(

@@ -1,0 +1,174 @@
+"""The NPAI list (numbers known to reach no one, per account; sends skip them), and what it
+shares with the blacklist: both lists have the same shape, so the paging, adding and
+deleting below serve either, named by `kind` ("blacklist" or "npai").
+
+A campaign's NPAI are its messages whose final status says the destination is invalid
+(MessageStatus.INVALID_DESTINATION, from a receipt or from the carrier refusing the submit);
+`add_campaign_npai` copies them into the NPAI list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table, delete, func, select
+
+from relais.core.status import MessageStatus
+from relais.store.inbound import INFOS, insert_ignoring_listed
+from relais.store.tables import blacklist, contacts, messages, npai
+
+# Bound parameters per IN (...) query: SQLite allows 32,766 in one statement.
+_CHUNK = 10_000
+
+LISTS: dict[str, Table] = {"blacklist": blacklist, "npai": npai}
+
+
+def npai_among(conn: Connection, *, account_id: int, numbers: Sequence[str]) -> set[str]:
+    """Which of `numbers` are on the account's NPAI list."""
+    return _listed_among(conn, npai, account_id, numbers)
+
+
+def _listed_among(conn: Connection, table: Table, account_id: int, numbers: Sequence[str]):
+    found: set[str] = set()
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = list(numbers[start : start + _CHUNK])
+        found.update(
+            conn.execute(
+                select(table.c.destination).where(
+                    table.c.account_id == account_id, table.c.destination.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutRow:
+    """One number on a blacklist or NPAI list, or a campaign's STOP or NPAI."""
+
+    id: int
+    destination: str
+    created_at: int
+    info1: str | None
+    info2: str | None
+    info3: str | None
+    info4: str | None
+    campaign_id: int | None
+
+
+def _columns(table: Table):
+    return (
+        table.c.id,
+        table.c.destination,
+        table.c.created_at,
+        *(table.c[name] for name in INFOS),
+        table.c.campaign_id,
+    )
+
+
+def list_page(
+    conn: Connection, *, kind: str, account_id: int, start: int, length: int
+) -> tuple[list[OptOutRow], int]:
+    """One page of the account's list in the order numbers were added (so a page never
+    shifts while new numbers arrive), and how many numbers the list holds."""
+    table = LISTS[kind]
+    rows = conn.execute(
+        select(*_columns(table))
+        .where(table.c.account_id == account_id)
+        .order_by(table.c.id)
+        .offset(start)
+        .limit(length)
+    ).all()
+    total = conn.execute(
+        select(func.count()).select_from(table).where(table.c.account_id == account_id)
+    ).scalar_one()
+    return [OptOutRow(*row) for row in rows], total
+
+
+def add_entries(
+    conn: Connection, *, kind: str, account_id: int, entries: Sequence[dict], now_ms: int
+) -> int:
+    """Add {destination, info1..4} entries (distinct destinations) the list does not hold
+    yet; how many were added. Numbers already listed keep their entry as it was."""
+    rows = [
+        {
+            "account_id": account_id,
+            "destination": entry["destination"],
+            "origin": "api",
+            "created_at": now_ms,
+            "campaign_id": None,
+            **{name: entry.get(name) for name in INFOS},
+        }
+        for entry in entries
+    ]
+    return insert_ignoring_listed(conn, LISTS[kind], rows)
+
+
+def delete_entry(conn: Connection, *, kind: str, account_id: int, entry_id: int) -> bool:
+    """Remove one entry of the account's list; False when it has no such entry."""
+    table = LISTS[kind]
+    result = conn.execute(
+        delete(table).where(table.c.id == entry_id, table.c.account_id == account_id)
+    )
+    return result.rowcount == 1
+
+
+def campaign_stops(conn: Connection, *, account_id: int, campaign_id: int) -> list[OptOutRow]:
+    """Blacklist entries STOPs answering the campaign created, oldest first."""
+    return [
+        OptOutRow(*row)
+        for row in conn.execute(
+            select(*_columns(blacklist))
+            .where(blacklist.c.campaign_id == campaign_id, blacklist.c.account_id == account_id)
+            .order_by(blacklist.c.id)
+        )
+    ]
+
+
+_INVALID = MessageStatus.INVALID_DESTINATION.value
+
+
+def campaign_npai(conn: Connection, *, campaign_id: int) -> list[OptOutRow]:
+    """The campaign's messages whose destination proved invalid, by message id, with the
+    list contact's details when the message was merged from one; `created_at` is the time
+    the message got that status. One row per number."""
+    rows = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.destination,
+            messages.c.done_at,
+            *(contacts.c[name] for name in INFOS),
+            messages.c.campaign_id,
+        )
+        .select_from(messages.outerjoin(contacts, contacts.c.id == messages.c.contact_id))
+        .where(messages.c.campaign_id == campaign_id, messages.c.status == _INVALID)
+        .order_by(messages.c.id)
+    ).all()
+    seen: set[str] = set()
+    found = []
+    for row in rows:
+        if row.destination not in seen:
+            seen.add(row.destination)
+            found.append(OptOutRow(row[0], row[1], row[2] or 0, *row[3:]))
+    return found
+
+
+def add_campaign_npai(conn: Connection, *, account_id: int, campaign_id: int, now_ms: int) -> int:
+    """Put the campaign's invalid destinations on the account's NPAI list (origin
+    "receipt", with the campaign and the contact's details); how many were new."""
+    entries = campaign_npai(conn, campaign_id=campaign_id)
+    rows = [
+        {
+            "account_id": account_id,
+            "destination": entry.destination,
+            "origin": "receipt",
+            "created_at": now_ms,
+            "campaign_id": campaign_id,
+            "info1": entry.info1,
+            "info2": entry.info2,
+            "info3": entry.info3,
+            "info4": entry.info4,
+        }
+        for entry in entries
+    ]
+    return insert_ignoring_listed(conn, npai, rows)
