@@ -75,3 +75,25 @@ def test_operator_tokens_are_shown_once_listed_and_revoked(database_url):
     assert again.returncode == 1 and "No operator token" in again.stderr
     bad = relais(url, "operator", "token", "create", "no spaces allowed")
     assert bad.returncode == 1
+
+
+def test_policy_and_moderation_commands(database_url):
+    url = database_url
+    relais(url, "account", "create", "--email", "a@b.fr", "--password", "secret1")
+    assert relais(url, "account", "countries", "--email", "a@b.fr", "FR", "BE").returncode == 0
+    assert relais(url, "account", "cap", "--email", "a@b.fr", "FR", "1000").returncode == 0
+    assert relais(url, "account", "sender", "--email", "a@b.fr", "Shop").returncode == 0
+    shown = json.loads(relais(url, "account", "show", "--email", "a@b.fr").stdout)
+    assert sorted(shown["allowed_countries"]) == ["BE", "FR"]
+    assert (shown["country_caps"], shown["default_sender"]) == ({"FR": 1000}, "Shop")
+    bad = relais(url, "account", "countries", "--email", "a@b.fr", "XX")
+    assert bad.returncode == 1 and "XX" in bad.stderr
+
+    rule = relais(url, "moderation", "rule", "add", "word", "casino", "--email", "a@b.fr")
+    assert rule.returncode == 0, rule.stderr
+    listed = relais(url, "moderation", "rule", "list").stdout.split()
+    assert listed[:3] == [rule.stdout.strip(), "word", "casino"]
+    assert relais(url, "moderation", "queue").stdout == ""
+    assert relais(url, "moderation", "rule", "remove", rule.stdout.strip()).returncode == 0
+    missing = relais(url, "moderation", "approve", "999")
+    assert missing.returncode == 1 and missing.stderr

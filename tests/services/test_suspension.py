@@ -15,7 +15,7 @@ from relais.core.instant import to_ms
 from relais.core.schedule import format_paris
 from relais.errors import AuthenticationFailed, InvalidField
 from relais.server import running
-from relais.services import accounts, sub_accounts, suspension, tokens
+from relais.services import accounts, credits, sub_accounts, suspension, tokens
 from relais.services.platform import Platform
 from relais.services.sending import Recipient, Submission, send
 from relais.store import outbound
@@ -174,3 +174,32 @@ async def test_a_suspension_in_another_process_applies_after_the_next_poll(platf
     await platform.refresh_cache_epochs()
     with pytest.raises(AuthenticationFailed, match="suspended"):
         await tokens.authenticate_token(platform, shop.token)
+
+
+async def test_a_send_racing_a_suspension_elsewhere_is_refused_and_stores_nothing(
+    platform, other_process
+):
+    """This process still trusts its cached token, but the send's own transaction sees the
+    suspension: nothing is queued, nothing is debited."""
+    shop = await make_customer(platform)
+    child_id = await sub_accounts.open_account(
+        platform,
+        caller=shop.account,
+        email="kid@example.com",
+        password="secret1",
+        child=True,
+        unlimited=True,
+    )
+    child_token = await tokens.create_token(platform, account_id=child_id)
+    account = await tokens.authenticate_token(platform, shop.token)
+    child = await tokens.authenticate_token(platform, child_token.value)
+    await suspension.suspend(other_process, actor="test", account_id=shop.account.id, reason="x")
+    for sender in (account, child):
+        with pytest.raises(AuthenticationFailed, match="Account suspended"):
+            await send(
+                platform,
+                account=sender,
+                submission=Submission(text="Hi", recipients=[Recipient("33612345678")]),
+            )
+    assert await statuses(platform) == []
+    assert await credits.balance(platform, account_id=shop.account.id) == 100

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from relais.core.instant import to_ms
-from relais.errors import AuthenticationFailed, InvalidField
+from relais.errors import AuthenticationFailed, InsufficientCredits, InvalidField, RelaisError
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
 from relais.store import audit, ledger
@@ -40,6 +40,22 @@ def refuse_suspended(row: account_store.AccountRow) -> None:
     """Suspended accounts (and sub-accounts of one) are refused on every request."""
     if row.suspension is not None:
         raise AuthenticationFailed(f"Account suspended: {row.suspension}")
+
+
+def refuse_debit(conn, account_id: int, shortfall: str | None = None) -> RelaisError:
+    """The error for a debit that `ledger.debit_if_covered` refused: the payer is suspended
+    (a suspension another process has not seen yet), or its balance is too low."""
+    row = account_store.get_by_id(conn, account_id)
+    if row is not None and row.suspension is not None:
+        return AuthenticationFailed(f"Account suspended: {row.suspension}")
+    return InsufficientCredits(shortfall)
+
+
+def refuse_suspended_sub_account(conn, account: AccountRef) -> None:
+    """In a send's transaction: a sub-account (or its parent) suspended since this process
+    cached it is refused. Main accounts need no query: their own debit checks it."""
+    if account.parent_id is not None:
+        refuse_suspended(account_store.get_by_id(conn, account.id))
 
 
 async def hash_password(password: str) -> str:

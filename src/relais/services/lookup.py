@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from relais.core.instant import to_ms
 from relais.core.numbering import NumberPlanInfo, describe_number
-from relais.errors import InsufficientCredits, InvalidField, MissingField
+from relais.errors import InvalidField, MissingField
+from relais.services.accounts import refuse_debit
 from relais.services.platform import AccountRef, Platform
 from relais.store import ledger
 
@@ -52,7 +53,11 @@ async def lookup(
             note=f"{cost} number(s) looked up",
         )
         if new_balance is None:
-            raise InsufficientCredits(f"This lookup costs {cost} credit(s), more than the balance")
+            raise refuse_debit(
+                conn,
+                account.billing_account_id,
+                f"This lookup costs {cost} credit(s), more than the balance",
+            )
         return new_balance
 
     balance = await platform.db.write(work)

@@ -22,6 +22,7 @@ from relais.core.sender import validate_sender
 from relais.core.status import CampaignStatus, MessageStatus, PushType
 from relais.errors import InsufficientCredits, InvalidField, MissingField
 from relais.services.account_policy import AccountPolicy, account_policy
+from relais.services.accounts import refuse_debit, refuse_suspended_sub_account
 from relais.services.credits import balance, price_table, unit_price
 from relais.services.platform import AccountRef, Platform
 from relais.services.routing import current_table
@@ -213,6 +214,7 @@ async def send(
             moderation_reason=report.moderation_reason,
         )
         campaign_id = campaign_store.insert_campaign(conn, campaign)
+        refuse_suspended_sub_account(conn, account)
         # The payer: the account itself, or its parent for an unlimited sub-account.
         new_balance = ledger.debit_if_covered(
             conn,
@@ -222,7 +224,7 @@ async def send(
             now_ms=now_ms,
         )
         if new_balance is None:
-            raise InsufficientCredits()
+            raise refuse_debit(conn, account.billing_account_id)
         for row in kept:
             row["campaign_id"] = campaign_id
         campaign_store.insert_messages(conn, kept)

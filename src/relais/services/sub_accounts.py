@@ -18,13 +18,18 @@ from relais.core.schedule import PARIS
 from relais.core.sender import validate_sender
 from relais.errors import (
     AuthenticationFailed,
-    InsufficientCredits,
     InvalidField,
     InvalidRequest,
     MissingField,
     NotFound,
 )
-from relais.services.accounts import EMAIL, find_account, hash_password, validate_country
+from relais.services.accounts import (
+    EMAIL,
+    find_account,
+    hash_password,
+    refuse_debit,
+    validate_country,
+)
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
 from relais.store import audit, cache_epochs, ledger
@@ -260,7 +265,9 @@ async def transfer_credits(
             note=note or f"to account {taker}",
         )
         if left is None:
-            raise InsufficientCredits(f"The balance of account {giver} does not cover {moved}")
+            raise refuse_debit(
+                conn, giver, f"The balance of account {giver} does not cover {moved}"
+            )
         got = ledger.credit(
             conn,
             account_id=taker,

@@ -12,7 +12,12 @@ from relais.store.tables import accounts, credit_ledger
 # Built once: constructing statements costs more than running them on the hot path.
 _DEBIT = (
     update(accounts)
-    .where(accounts.c.id == bindparam("account"), accounts.c.balance >= bindparam("amount"))
+    .where(
+        accounts.c.id == bindparam("account"),
+        accounts.c.balance >= bindparam("amount"),
+        # A suspended account pays for nothing, whatever a process's cache still believes.
+        accounts.c.suspended_at.is_(None),
+    )
     .values(balance=accounts.c.balance - bindparam("amount"))
     .returning(accounts.c.balance)
 )
@@ -43,8 +48,9 @@ def debit_if_covered(
     reason: LedgerReason = LedgerReason.CAMPAIGN,
     note: str = "",
 ) -> int | None:
-    """Take `amount` if the balance covers it; the new balance, or None when it does not
-    (the caller then rolls its transaction back).
+    """Take `amount` if the balance covers it and the account is not suspended; the new
+    balance, or None when not (the caller then rolls its transaction back; see
+    services.accounts.refuse_debit for the error to raise).
 
     The conditional UPDATE is the check: on PostgreSQL its row lock orders concurrent debits,
     on SQLite the single writer does, so no interleaving can overdraw the account."""
