@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from relais.cli.common import cli_actor, fail, run
+from relais.cli.common import cli_actor, run
 from relais.services import (
     account_policy,
     accounts,
@@ -266,8 +266,7 @@ def price_set(
 @price_app.command("remove")
 def price_remove(country: Annotated[str, typer.Argument(help="ISO alpha-2 country, or *")]):
     """Remove a country's price (it falls back to *, then to 1)."""
-    if not run(lambda p: credits.remove_price(p, actor=cli_actor(), country=country)):
-        raise fail(f"no price for {country}")
+    run(lambda p: credits.remove_price(p, actor=cli_actor(), country=country))
     typer.echo("ok")
 
 

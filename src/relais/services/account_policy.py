@@ -20,14 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from relais.core.instant import to_ms
 from relais.core.sender import validate_sender
 from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
 from relais.services.moderation import TextRules, validate_rule
+from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import account_policy as policy_store
-from relais.store import audit, cache_epochs
+from relais.store import cache_epochs
 from relais.store import moderation as moderation_store
 from relais.store.moderation import RuleRow
 
@@ -100,32 +100,6 @@ async def account_policy(platform: Platform, account_id: int) -> AccountPolicy:
     return await platform.settings_cache.get_or_load(_key(account_id), load)  # type: ignore[return-value]
 
 
-async def _policy_write(
-    platform: Platform,
-    change,
-    *,
-    actor: str,
-    action: str,
-    account_id: int | None,
-    details: Mapping[str, Any],
-):
-    """Run an operator's change with its audit row and the cache epoch bump; the change's
-    result. `change(conn, now_ms)` raises to refuse (nothing is then written)."""
-    now_ms = to_ms(platform.clock())
-
-    def work(conn):
-        result = change(conn, now_ms)
-        cache_epochs.bump(conn, cache_epochs.OPERATOR_TABLES)
-        audit.record(
-            conn, actor=actor, action=action, now_ms=now_ms, account_id=account_id, details=details
-        )
-        return result
-
-    result = await platform.db.write(work)
-    platform.forget_cached(cache_epochs.OPERATOR_TABLES)
-    return result
-
-
 def _require_account(conn, account_id: int) -> policy_store.AccountSettings:
     settings = policy_store.get_settings(conn, account_id)
     if settings is None:
@@ -153,13 +127,14 @@ async def set_allowed_countries(
             raise NotFound(f"No account {account_id}")
         return codes
 
-    return await _policy_write(
+    return await operator_write(
         platform,
         change,
         actor=actor,
         action="account.allowed_countries",
         account_id=account_id,
         details={"countries": list(codes) if codes else None},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
 
 
@@ -195,13 +170,14 @@ async def set_country_cap(
             month_start_ms=policy_store.month_start_ms(now_ms),
         )
 
-    return await _policy_write(
+    return await operator_write(
         platform,
         change,
         actor=actor,
         action="account.country_cap",
         account_id=account_id,
         details={"country": code, "monthly_limit": monthly_limit},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
 
 
@@ -217,13 +193,14 @@ async def set_default_sender(
             raise NotFound(f"No account {account_id}")
         return value
 
-    return await _policy_write(
+    return await operator_write(
         platform,
         change,
         actor=actor,
         action="account.default_sender",
         account_id=account_id,
         details={"sender": value},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
 
 
@@ -246,13 +223,14 @@ async def add_moderation_rule(
             conn, account_id=account_id, kind=kind, value=stored, now_ms=now_ms
         )
 
-    return await _policy_write(
+    return await operator_write(
         platform,
         change,
         actor=actor,
         action="moderation.rule_add",
         account_id=account_id,
         details={"kind": kind, "value": stored},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
 
 
@@ -265,13 +243,14 @@ async def remove_moderation_rule(platform: Platform, *, actor: str, rule_id: int
         if not moderation_store.remove_rule(conn, rule_id):
             raise NotFound(f"No moderation rule {rule_id}")
 
-    await _policy_write(
+    await operator_write(
         platform,
         change,
         actor=actor,
         action="moderation.rule_remove",
         account_id=rule.account_id,
         details={"rule_id": rule_id, "kind": rule.kind, "value": rule.value},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
 
 

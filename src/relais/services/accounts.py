@@ -11,11 +11,11 @@ import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from relais.core.instant import to_ms
 from relais.errors import AuthenticationFailed, InsufficientCredits, InvalidField, RelaisError
+from relais.services.operator_actions import operator_write
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
-from relais.store import audit, ledger
+from relais.store import ledger
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -91,9 +91,8 @@ async def create_account(
         raise InvalidField("The company name has at most 100 characters")
     country = validate_country(country)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
-    now_ms = to_ms(platform.clock())
 
-    def work(conn) -> int:
+    def change(conn, now_ms: int) -> int:
         if account_store.get_by_email(conn, email) is not None:
             raise InvalidField(f"An account with email {email} already exists")
         account_id = account_store.insert_account(
@@ -113,17 +112,16 @@ async def create_account(
                 note="initial credits",
                 now_ms=now_ms,
             )
-        audit.record(
-            conn,
-            actor=actor,
-            action="account.create",
-            now_ms=now_ms,
-            account_id=account_id,
-            details={"email": email, "country": country, "credits": credits},
-        )
         return account_id
 
-    return await platform.db.write(work)
+    return await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="account.create",
+        account_id=lambda account_id: account_id,
+        details={"email": email, "country": country, "credits": credits},
+    )
 
 
 async def find_account(platform: Platform, *, email: str) -> AccountRef:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from relais.core.instant import to_ms
 from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
+from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import accounts as account_store
-from relais.store import audit, cache_epochs, ledger
+from relais.store import cache_epochs, ledger
 from relais.store import prices as price_store
 
 _PRICE_KEY = "prices"
@@ -26,14 +26,13 @@ async def add_credits(
         raise InvalidField("The amount must be a non-zero number of credits")
     if len(note) > 200:
         raise InvalidField("The note has at most 200 characters")
-    now_ms = to_ms(platform.clock())
 
-    def work(conn) -> int:
+    def change(conn, now_ms: int) -> int:
         if account_store.get_by_id(conn, account_id) is None:
             raise NotFound(f"No account {account_id}")
         if amount < 0 and account_store.get_balance(conn, account_id) < -amount:
             raise InvalidField("The balance cannot go below zero")
-        new_balance = ledger.credit(
+        return ledger.credit(
             conn,
             account_id=account_id,
             amount=amount,
@@ -41,17 +40,15 @@ async def add_credits(
             note=note,
             now_ms=now_ms,
         )
-        audit.record(
-            conn,
-            actor=actor,
-            action="account.credits",
-            now_ms=now_ms,
-            account_id=account_id,
-            details={"amount": amount, "note": note, "balance": new_balance},
-        )
-        return new_balance
 
-    return await platform.db.write(work)
+    return await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="account.credits",
+        account_id=account_id,
+        details=lambda balance: {"amount": amount, "note": note, "balance": balance},
+    )
 
 
 async def price_table(platform: Platform) -> dict[str, int]:
@@ -74,36 +71,30 @@ async def set_price(platform: Platform, *, actor: str, country: str, credits_per
     if not 0 <= credits_per_part <= 1_000_000:
         raise InvalidField("A price is 0 to 1,000,000 credits per part")
     code = "*" if country == "*" else validate_country(country)
-    now_ms = to_ms(platform.clock())
-
-    def work(conn) -> None:
-        price_store.set_price(conn, country=code, credits_per_part=credits_per_part)
-        cache_epochs.bump(conn, cache_epochs.OPERATOR_TABLES)
-        audit.record(
-            conn,
-            actor=actor,
-            action="price.set",
-            now_ms=now_ms,
-            details={"country": code, "credits_per_part": credits_per_part},
-        )
-
-    await platform.db.write(work)
-    platform.forget_cached(cache_epochs.OPERATOR_TABLES)
+    await operator_write(
+        platform,
+        lambda conn, _: price_store.set_price(
+            conn, country=code, credits_per_part=credits_per_part
+        ),
+        actor=actor,
+        action="price.set",
+        details={"country": code, "credits_per_part": credits_per_part},
+        epoch=cache_epochs.OPERATOR_TABLES,
+    )
 
 
-async def remove_price(platform: Platform, *, actor: str, country: str) -> bool:
+async def remove_price(platform: Platform, *, actor: str, country: str) -> None:
     code = "*" if country == "*" else validate_country(country)
-    now_ms = to_ms(platform.clock())
 
-    def work(conn) -> bool:
-        removed = price_store.remove_price(conn, country=code)
-        if removed:
-            cache_epochs.bump(conn, cache_epochs.OPERATOR_TABLES)
-            audit.record(
-                conn, actor=actor, action="price.remove", now_ms=now_ms, details={"country": code}
-            )
-        return removed
+    def change(conn, _: int) -> None:
+        if not price_store.remove_price(conn, country=code):
+            raise NotFound(f"No price for {code}")
 
-    removed = await platform.db.write(work)
-    platform.forget_cached(cache_epochs.OPERATOR_TABLES)
-    return removed
+    await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="price.remove",
+        details={"country": code},
+        epoch=cache_epochs.OPERATOR_TABLES,
+    )

@@ -9,8 +9,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from relais.core.instant import to_ms
 from relais.errors import AuthenticationFailed, InvalidField, NotFound
+from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.services.tokens import token_digest
 from relais.store import audit
@@ -31,22 +31,16 @@ async def create_operator_token(platform: Platform, *, actor: str, name: str) ->
     if not _NAME.match(name or ""):
         raise InvalidField("An operator name is 1-100 letters, digits, '.', '_', '@' or '-'")
     value = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now_ms = to_ms(platform.clock())
-
-    def work(conn) -> int:
-        token_id = operator_store.insert_token(
+    token_id = await operator_write(
+        platform,
+        lambda conn, now_ms: operator_store.insert_token(
             conn, name=name, token_hash=token_digest(value), now_ms=now_ms
-        )
-        audit.record(
-            conn,
-            actor=actor,
-            action="operator.token_create",
-            now_ms=now_ms,
-            details={"name": name, "token_id": token_id},
-        )
-        return token_id
-
-    return NewOperatorToken(value, await platform.db.write(work), name)
+        ),
+        actor=actor,
+        action="operator.token_create",
+        details=lambda token_id: {"name": name, "token_id": token_id},
+    )
+    return NewOperatorToken(value, token_id, name)
 
 
 async def list_operator_tokens(platform: Platform) -> list[operator_store.OperatorToken]:
@@ -54,22 +48,17 @@ async def list_operator_tokens(platform: Platform) -> list[operator_store.Operat
 
 
 async def revoke_operator_token(platform: Platform, *, actor: str, token_id: int) -> None:
-    now_ms = to_ms(platform.clock())
+    def change(conn, now_ms: int) -> None:
+        if not operator_store.revoke(conn, token_id=token_id, now_ms=now_ms):
+            raise NotFound(f"No operator token {token_id}")
 
-    def work(conn) -> bool:
-        revoked = operator_store.revoke(conn, token_id=token_id, now_ms=now_ms)
-        if revoked:
-            audit.record(
-                conn,
-                actor=actor,
-                action="operator.token_revoke",
-                now_ms=now_ms,
-                details={"token_id": token_id},
-            )
-        return revoked
-
-    if not await platform.db.write(work):
-        raise NotFound(f"No operator token {token_id}")
+    await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="operator.token_revoke",
+        details={"token_id": token_id},
+    )
 
 
 async def authenticate_operator(platform: Platform, token: str) -> str:

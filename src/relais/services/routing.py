@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from relais.core.instant import to_ms
 from relais.core.routing import Route, RoutingTable, routing_table
 from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
+from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
-from relais.store import audit, cache_epochs
+from relais.store import cache_epochs
 from relais.store import connectors as connector_store
 
 CONNECTOR_KINDS = ("smpp", "simulator")
@@ -27,24 +27,6 @@ async def current_table(platform: Platform) -> RoutingTable:
         return routing_table(await platform.db.read(connector_store.list_routes))
 
     return await platform.settings_cache.get_or_load(_TABLE_KEY, load)  # type: ignore[return-value]
-
-
-async def _operator_write(
-    platform: Platform, work, *, actor: str, action: str, details: dict[str, Any]
-):
-    """Run an operator's change to connectors or routes with its audit row and cache epoch."""
-    now_ms = to_ms(platform.clock())
-
-    def audited(conn):
-        result = work(conn)
-        if result is not None and result is not False:
-            cache_epochs.bump(conn, cache_epochs.OPERATOR_TABLES)
-            audit.record(conn, actor=actor, action=action, now_ms=now_ms, details=details)
-        return result
-
-    result = await platform.db.write(audited)
-    platform.forget_cached(cache_epochs.OPERATOR_TABLES)
-    return result
 
 
 def validate_name(name: str) -> str:
@@ -67,20 +49,17 @@ async def put_connector(
     validate_name(name)
     if kind not in CONNECTOR_KINDS:
         raise InvalidField(f"Unknown connector kind {kind!r}: use one of {CONNECTOR_KINDS}")
-    now_ms = to_ms(platform.clock())
-    created = await _operator_write(
+    return await operator_write(
         platform,
-        lambda conn: [
-            connector_store.put_connector(
-                conn, name=name, kind=kind, settings=settings, enabled=enabled, now_ms=now_ms
-            )
-        ],
+        lambda conn, now_ms: connector_store.put_connector(
+            conn, name=name, kind=kind, settings=settings, enabled=enabled, now_ms=now_ms
+        ),
         actor=actor,
         action="connector.put",
         # Only the setting names: values may hold carrier passwords.
         details={"name": name, "kind": kind, "settings": sorted(settings), "enabled": enabled},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
-    return created[0]
 
 
 async def list_connectors(platform: Platform) -> list[connector_store.ConnectorRow]:
@@ -91,9 +70,9 @@ async def remove_connector(platform: Platform, *, actor: str, name: str) -> int:
     """Remove a connector and its routes; its waiting messages are routed again (or fail
     with no route). Returns how many waiting messages were moved."""
 
-    def work(conn) -> int | None:
+    def change(conn, _: int) -> int:
         if not connector_store.remove_connector(conn, name):
-            return None
+            raise NotFound(f"No connector named {name}")
         table = routing_table(connector_store.list_routes(conn))
         waiting = connector_store.queued_for(conn, name)
         connector_store.reassign(
@@ -107,12 +86,14 @@ async def remove_connector(platform: Platform, *, actor: str, name: str) -> int:
         )
         return len(waiting)
 
-    moved = await _operator_write(
-        platform, work, actor=actor, action="connector.remove", details={"name": name}
+    return await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="connector.remove",
+        details=lambda moved: {"name": name, "rerouted_messages": moved},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
-    if moved is None:
-        raise NotFound(f"No connector named {name}")
-    return moved
 
 
 async def add_route(
@@ -139,12 +120,13 @@ async def add_route(
         "sender": sender,
         "priority": priority,
     }
-    return await _operator_write(
+    return await operator_write(
         platform,
-        lambda conn: connector_store.add_route(conn, route),
+        lambda conn, _: connector_store.add_route(conn, route),
         actor=actor,
         action="route.add",
-        details=details,
+        details=lambda route_id: {"route_id": route_id, **details},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
 
 
@@ -153,12 +135,15 @@ async def list_routes(platform: Platform) -> list[Route]:
 
 
 async def remove_route(platform: Platform, *, actor: str, route_id: int) -> None:
-    removed = await _operator_write(
+    def change(conn, _: int) -> None:
+        if not connector_store.remove_route(conn, route_id):
+            raise NotFound(f"No route {route_id}")
+
+    await operator_write(
         platform,
-        lambda conn: connector_store.remove_route(conn, route_id),
+        change,
         actor=actor,
         action="route.remove",
         details={"route_id": route_id},
+        epoch=cache_epochs.OPERATOR_TABLES,
     )
-    if not removed:
-        raise NotFound(f"No route {route_id}")

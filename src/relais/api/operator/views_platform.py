@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from relais.api.operator.endpoint import field, int_path, int_query, operator_endpoint
-from relais.errors import InvalidField, NotFound
+from relais.errors import InvalidField
 from relais.services import account_policy, credits, moderation, operators
 
 
@@ -31,9 +31,7 @@ async def set_price(platform, actor, request: Request, body) -> tuple[int, Any]:
 
 @operator_endpoint
 async def remove_price(platform, actor, request: Request, body) -> tuple[int, Any]:
-    country = request.path_params["country"]
-    if not await credits.remove_price(platform, actor=actor, country=country):
-        raise NotFound(f"No price for {country}")
+    await credits.remove_price(platform, actor=actor, country=request.path_params["country"])
     return 200, {"prices": await credits.price_table(platform)}
 
 
