@@ -15,6 +15,7 @@ from relais.cli import accounts as accounts_cli
 from relais.cli import connectors as connectors_cli
 from relais.cli import operator as operator_cli
 from relais.cli.common import cli_actor, fail, run
+from relais.cli.lists import list_app
 from relais.cli.retention import retention_app
 from relais.config import Settings
 from relais.errors import RelaisError
@@ -34,6 +35,7 @@ app.add_typer(operator_cli.operator_app, name="operator")
 app.add_typer(connectors_cli.connector_app, name="connector")
 app.add_typer(connectors_cli.route_app, name="route")
 app.add_typer(retention_app, name="retention")
+app.add_typer(list_app, name="list")
 add_simulator_command(app)
 
 DEMO_EMAIL = "demo@relais.local"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from relais.core.instant import to_ms
+from relais.core.phone import normalize_number
 from relais.core.status import ERROR_STATUSES, CampaignStatus, MessageStatus
 from relais.errors import InvalidField, NotCancellable, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
+from relais.store import inbound as inbound_store
 from relais.store import ledger
 from relais.store.accounts import get_balance
 
@@ -24,13 +27,24 @@ class CampaignReport:
     expired: int
     network_error: int
     messages: int
+    # The campaign's contact lists, its STOPs (blacklist entries answering it) and its NPAI
+    # (messages whose destination proved invalid).
+    lists: tuple[int, ...] = ()
+    stops: int = 0
+    npai: int = 0
 
     @property
     def delivery_rate(self) -> int:
         return round(100 * self.delivered / self.messages) if self.messages else 0
 
 
-def _report(row: campaign_store.CampaignRow, counts: dict[str, int], now_ms: int) -> CampaignReport:
+def _report(
+    row: campaign_store.CampaignRow,
+    counts: dict[str, int],
+    now_ms: int,
+    lists: Sequence[int] = (),
+    stops: int = 0,
+) -> CampaignReport:
     # Held messages of an approved campaign wait for their account's unlock: still sending.
     pending = sum(
         counts.get(s.value, 0)
@@ -61,6 +75,18 @@ def _report(row: campaign_store.CampaignRow, counts: dict[str, int], now_ms: int
         expired=counts.get(MessageStatus.EXPIRED.value, 0),
         network_error=counts.get(MessageStatus.NETWORK_ERROR.value, 0),
         messages=sum(counts.values()),
+        lists=tuple(lists),
+        stops=stops,
+        npai=counts.get(MessageStatus.INVALID_DESTINATION.value, 0),
+    )
+
+
+def _extras(conn, account_id: int, ids: list[int]) -> tuple[dict, dict, dict]:
+    """Status counts, contact lists and STOP counts of these campaigns."""
+    return (
+        campaign_store.status_counts(conn, ids),
+        campaign_store.lists_of(conn, ids),
+        inbound_store.stops_per_campaign(conn, account_id=account_id, campaign_ids=ids),
     )
 
 
@@ -71,12 +97,14 @@ async def get_campaign(
         row = campaign_store.get_campaign(conn, account_id=account.id, campaign_id=campaign_id)
         if row is None:
             return None
-        return row, campaign_store.status_counts(conn, [row.id])[row.id]
+        return row, _extras(conn, account.id, [row.id])
 
     found = await platform.db.read(work)
     if found is None:
         raise NotFound("Campaign not found")
-    return _report(*found, to_ms(platform.clock()))
+    row, (counts, lists, stops) = found
+    now_ms = to_ms(platform.clock())
+    return _report(row, counts[row.id], now_ms, lists[row.id], stops.get(row.id, 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +126,17 @@ async def list_campaigns(
     text: str | None = None,
     sms_min: int | None = None,
     sms_max: int | None = None,
+    destination: str | None = None,
 ) -> CampaignPage:
+    """One page of the account's campaigns; `destination` (any form a send accepts) keeps
+    those with a message to that number."""
+    if destination is not None:
+        found = normalize_number(destination, account.country)
+        # A number no send would accept was never sent to: it matches no campaign.
+        destination = found.msisdn if found else destination
     if start < 0 or not 1 <= length <= MAX_PAGE:
         raise InvalidField(f"start must be >= 0 and length between 1 and {MAX_PAGE}")
-    if sort.lstrip("-") not in campaign_store.SORTABLE:
+    if sort.removeprefix("-") not in campaign_store.SORTABLE:
         raise InvalidField("sort must be one of id, date, text, cost, status (prefix - to reverse)")
 
     def work(conn):
@@ -116,12 +151,14 @@ async def list_campaigns(
             text=text,
             sms_min=sms_min,
             sms_max=sms_max,
+            destination=destination,
         )
-        return rows, campaign_store.status_counts(conn, [r.id for r in rows]), total, filtered
+        return rows, _extras(conn, account.id, [r.id for r in rows]), total, filtered
 
-    rows, counts, total, filtered = await platform.db.read(work)
+    rows, (counts, lists, stops), total, filtered = await platform.db.read(work)
     now_ms = to_ms(platform.clock())
-    return CampaignPage([_report(r, counts[r.id], now_ms) for r in rows], total, filtered)
+    reports = [_report(r, counts[r.id], now_ms, lists[r.id], stops.get(r.id, 0)) for r in rows]
+    return CampaignPage(reports, total, filtered)
 
 
 async def cancel_campaign(platform: Platform, *, account: AccountRef, campaign_id: int) -> int:

@@ -124,7 +124,7 @@ class PurgeReport:
     inbound_texts: int = 0  # replies and STOPs whose text was erased
     campaigns_deleted: int = 0
     messages_deleted: int = 0
-    lists: int = 0  # lists purged: always 0 until lists exist
+    lists: int = 0  # lists deleted with their contacts
     failures: int = 0  # accounts whose purge failed (logged); the next run tries again
 
     def as_dict(self) -> dict[str, int]:
@@ -154,9 +154,23 @@ def _later(*instants: datetime | None) -> datetime | None:
 
 
 async def purge_lists(platform: Platform, *, account_id: int, before: datetime) -> int:
-    """Hook for list retention: lists and contacts do not exist yet, so nothing expires.
-    The issue that adds lists deletes here the lists not used since `before`."""
-    return 0
+    """Delete the account's lists not used since `before` (created before it, no contact
+    added and no campaign created for them since), with their contacts, at most 5,000
+    contacts per transaction; how many lists went. docs/lists.md, "Retention"."""
+    from relais.store import lists as list_store  # here, so the hook stays one function
+
+    before_ms = to_ms(before)
+    purged = 0
+    while True:
+        lists_gone, _, more = await platform.db.write(
+            lambda conn: list_store.purge_expired_batch(
+                conn, account_id=account_id, before_ms=before_ms, limit=MESSAGE_BATCH
+            ),
+            lane="default",
+        )
+        purged += lists_gone
+        if not more:
+            return purged
 
 
 async def _purge_account(

@@ -1,13 +1,21 @@
-"""Inbound SMS (replies and STOPs) and the blacklist a STOP feeds."""
+"""Inbound SMS (replies and STOPs) and the blacklist a STOP feeds.
+
+A reply belongs to the account that last wrote to its sender, and answers that message's
+campaign. A STOP puts its sender on that account's blacklist once, with the campaign it
+answered and, when the message was merged from a list contact, the contact's info1..4."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from relais.store.tables import blacklist, inbound_messages, messages
+from relais.store.tables import blacklist, contacts, inbound_messages, messages
+
+INFOS = ("info1", "info2", "info3", "info4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +28,40 @@ class InboundRow:
     received_at_ms: int
 
 
-def last_message_to(conn: Connection, destination: str) -> tuple[int, int] | None:
-    """(message id, account id) of the latest message sent to `destination`: a reply or a
+@dataclass(frozen=True, slots=True)
+class LastMessage:
+    """The latest message sent to a number: the one a reply from that number answers."""
+
+    id: int
+    account_id: int
+    campaign_id: int
+    contact_id: int | None
+
+
+# Built once: it runs for every inbound SMS.
+_LAST_MESSAGE = (
+    select(messages.c.id, messages.c.account_id, messages.c.campaign_id, messages.c.contact_id)
+    .where(messages.c.destination == bindparam("destination"))
+    .order_by(messages.c.id.desc())
+    .limit(1)
+)
+
+
+def last_message_to(conn: Connection, destination: str) -> LastMessage | None:
+    """The latest message sent to `destination` (ix_messages_destination): a reply or a
     STOP belongs to the account that last wrote to that number."""
+    row = conn.execute(_LAST_MESSAGE, {"destination": destination}).first()
+    return LastMessage(*row) if row else None
+
+
+def contact_infos(conn: Connection, contact_id: int | None) -> dict[str, str | None]:
+    """info1..4 of a list contact; all None when there is none (or it was deleted since)."""
+    if contact_id is None:
+        return dict.fromkeys(INFOS)
     row = conn.execute(
-        select(messages.c.id, messages.c.account_id)
-        .where(messages.c.destination == destination)
-        .order_by(messages.c.id.desc())
-        .limit(1)
+        select(*(contacts.c[name] for name in INFOS)).where(contacts.c.id == contact_id)
     ).first()
-    return (row.id, row.account_id) if row else None
+    return dict(zip(INFOS, row, strict=True)) if row else dict.fromkeys(INFOS)
 
 
 def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[int | None]:
@@ -38,12 +70,11 @@ def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[int | N
     owners: list[int | None] = []
     for row in rows:
         last = last_message_to(conn, row.source)
-        message_id, account_id = last if last else (None, None)
-        owners.append(account_id)
+        owners.append(last.account_id if last else None)
         conn.execute(
             insert(inbound_messages).values(
-                account_id=account_id,
-                message_id=message_id,
+                account_id=last.account_id if last else None,
+                message_id=last.id if last else None,
                 connector=row.connector,
                 source=row.source,
                 destination=row.destination,
@@ -52,34 +83,70 @@ def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[int | N
                 received_at=row.received_at_ms,
             )
         )
-        if row.is_stop and account_id is not None:
+        if row.is_stop and last is not None:
             add_to_blacklist(
                 conn,
-                account_id=account_id,
+                account_id=last.account_id,
                 destination=row.source,
                 origin="stop",
                 now_ms=row.received_at_ms,
+                campaign_id=last.campaign_id,
+                infos=contact_infos(conn, last.contact_id),
             )
     return owners
 
 
-def add_to_blacklist(
-    conn: Connection, *, account_id: int, destination: str, origin: str, now_ms: int
-) -> bool:
-    """Add a number once; False when it was already there."""
-    exists = conn.execute(
-        select(blacklist.c.id).where(
-            blacklist.c.account_id == account_id, blacklist.c.destination == destination
-        )
-    ).first()
-    if exists:
-        return False
-    conn.execute(
-        insert(blacklist).values(
-            account_id=account_id, destination=destination, origin=origin, created_at=now_ms
-        )
+def insert_ignoring_listed(conn: Connection, table, rows: Sequence[dict]) -> int:
+    """Insert opt-out rows (blacklist or npai), skipping numbers the account already has
+    there, even ones a concurrent transaction has just added; how many were added."""
+    if not rows:
+        return 0
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["account_id", "destination"])
+        .returning(table.c.id)
     )
-    return True
+    return len(conn.execute(statement, list(rows)).all())
+
+
+def add_to_blacklist(
+    conn: Connection,
+    *,
+    account_id: int,
+    destination: str,
+    origin: str,
+    now_ms: int,
+    campaign_id: int | None = None,
+    infos: dict[str, str | None] | None = None,
+) -> bool:
+    """Add a number once; False when it was already there (the first entry is kept)."""
+    row = {
+        "account_id": account_id,
+        "destination": destination,
+        "origin": origin,
+        "created_at": now_ms,
+        "campaign_id": campaign_id,
+        **(infos or dict.fromkeys(INFOS)),
+    }
+    return insert_ignoring_listed(conn, blacklist, [row]) == 1
+
+
+def stops_per_campaign(
+    conn: Connection, *, account_id: int, campaign_ids: Sequence[int]
+) -> dict[int, int]:
+    """Blacklist entries a STOP answering each campaign created (ix_blacklist_campaign_id)."""
+    if not campaign_ids:
+        return {}
+    rows = conn.execute(
+        select(blacklist.c.campaign_id, func.count())
+        .where(
+            blacklist.c.campaign_id.in_(list(campaign_ids)),
+            blacklist.c.account_id == account_id,
+        )
+        .group_by(blacklist.c.campaign_id)
+    )
+    return {campaign_id: count for campaign_id, count in rows}
 
 
 # Built once: it runs inside every send. An expanding IN is re-rendered on each execution,

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
-from relais.store.tables import campaigns, message_parts, messages
+from relais.store.tables import campaigns, contacts, message_parts, messages
 
 _QUEUED = MessageStatus.QUEUED.value
 _SENDING = MessageStatus.SENDING.value
@@ -203,7 +203,11 @@ def record_submits(conn: Connection, outcomes: Sequence[SubmitOutcome], *, now_m
 def _finish(
     conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
 ) -> int:
-    """Move messages to a final status (only from an earlier state); how many moved."""
+    """Move messages to a final status (only from an earlier state); how many moved.
+
+    A destination found invalid (by a receipt, or by the carrier refusing the submit) marks
+    the list contact the message was merged from as NPAI (PUT /list/:id/npai/clear then
+    moves it to the NPAI list). Only this rare status pays for that update."""
     result = conn.execute(
         update(messages)
         .where(messages.c.id == bindparam("message_id"), _may_become(status))
@@ -215,7 +219,24 @@ def _finish(
         ),
         [{"message_id": m, "done": done, "failure": error} for m, done, error in rows],
     )
+    if status is MessageStatus.INVALID_DESTINATION:
+        _mark_npai_contacts(conn, [m for m, _, _ in rows])
     return max(result.rowcount, 0)
+
+
+def _mark_npai_contacts(conn: Connection, message_ids: list[int]) -> None:
+    """contacts.npai for the contacts of these messages that are invalid_destination now
+    (a message an earlier receipt settled otherwise keeps that status and marks nothing)."""
+    merged_from = select(messages.c.contact_id).where(
+        messages.c.id.in_(message_ids),
+        messages.c.status == MessageStatus.INVALID_DESTINATION.value,
+        messages.c.contact_id.is_not(None),
+    )
+    conn.execute(
+        update(contacts)
+        .where(contacts.c.id.in_(merged_from.scalar_subquery()), contacts.c.npai.is_(False))
+        .values(npai=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)

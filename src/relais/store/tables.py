@@ -201,6 +201,15 @@ campaigns = Table(
         postgresql_where=text("purged_at IS NULL"),
     ),
     Index("ix_campaigns_account_created", "account_id", "id"),
+    # Date ranges of GET /campaigns, GET /messages and consumption metrics.
+    Index("ix_campaigns_account_send_at", "account_id", "send_at"),
+    # The moderation queue: only the few campaigns waiting for review are in it.
+    Index(
+        "ix_campaigns_moderation",
+        "id",
+        sqlite_where=text("status = 'moderation'"),
+        postgresql_where=text("status = 'moderation'"),
+    ),
 )
 
 # The outbound queue: the dispatcher claims rows whose status is queued and due_at has come.
@@ -269,6 +278,9 @@ inbound_messages = Table(
     Column("is_stop", Boolean, nullable=False),
     Column("received_at", BigInteger, nullable=False),
     Index("ix_inbound_account", "account_id", "id"),
+    # The replies side of GET /messages, and GET /campaign/:id/mo.
+    Index("ix_inbound_account_received", "account_id", "received_at"),
+    Index("ix_inbound_message", "message_id"),
 )
 
 # Numbers an account must never send to (STOP replies, manual additions).

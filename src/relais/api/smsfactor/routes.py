@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from relais.api.smsfactor import views, views_accounts, views_retention, views_tokens
+from relais.api.smsfactor import (
+    views,
+    views_accounts,
+    views_lists,
+    views_messages,
+    views_opt_outs,
+    views_retention,
+    views_tokens,
+)
 from relais.api.smsfactor.views_lookup import routes as lookup_routes
 
 routes = [
@@ -26,4 +34,7 @@ routes = [
     *lookup_routes,
     *views_accounts.routes,
     *views_retention.routes,
+    *views_opt_outs.routes,
+    *views_messages.routes,
+    *views_lists.routes,
 ]

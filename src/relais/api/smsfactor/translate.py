@@ -127,14 +127,15 @@ def campaign_fields(report: CampaignReport) -> dict[str, Any]:
         "creation_date": format_paris(from_ms(row.created_at)),
         "date": format_paris(from_ms(row.send_at)),
         "cost": str(row.cost),
-        "lists": [],
+        # Repeated <lists><id>…</id></lists> elements in XML, as the reference shows.
+        "lists": [{"id": str(list_id)} for list_id in report.lists],
         "status": report.state,
         "delivery_rate": str(report.delivery_rate),
         "delivered": str(report.delivered),
         "error": str(report.error),
         "expired": str(report.expired),
         "network_error": str(report.network_error),
-        "stop": "0",
-        "npai": "0",
+        "stop": str(report.stops),
+        "npai": str(report.npai),
         "total": str(report.messages),
     }

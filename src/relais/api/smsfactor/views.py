@@ -78,6 +78,7 @@ async def list_campaigns(platform, account, request, body):
         text=params.get("text") or None,
         sms_min=int_param(params, "sms_min", None),
         sms_max=int_param(params, "sms_max", None),
+        destination=params.get("destination") or None,
     )
     return {
         "campaigns": [translate.campaign_fields(r) for r in page.reports],
