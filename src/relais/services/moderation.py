@@ -19,6 +19,7 @@ from relais.core.instant import to_ms
 from relais.core.status import CampaignStatus
 from relais.errors import InvalidField, InvalidRequest, NotFound
 from relais.services.platform import Platform
+from relais.store import accounts as account_store
 from relais.store import audit, ledger
 from relais.store import campaigns as campaign_store
 from relais.store import moderation as moderation_store
@@ -174,7 +175,7 @@ async def approve(platform: Platform, *, actor: str, campaign_id: int) -> Decisi
         decided = moderation_store.approve_campaign(conn, campaign_id=campaign_id, now_ms=now_ms)
         if decided is None:
             raise _not_held(conn, campaign_id)
-        suspended = moderation_store.is_suspended(conn, decided.account_id)
+        suspended = account_store.is_suspended(conn, decided.account_id)
         released = 0 if suspended else moderation_store.release_held(conn, campaign_id=campaign_id)
         audit.record(
             conn,

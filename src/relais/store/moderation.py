@@ -163,20 +163,6 @@ def campaign_status(conn: Connection, campaign_id: int) -> str | None:
     ).scalar_one_or_none()
 
 
-def is_suspended(conn: Connection, account_id: int) -> bool:
-    """Whether the account or its parent is suspended."""
-    parent = select(accounts.c.parent_id).where(accounts.c.id == account_id).scalar_subquery()
-    found = conn.execute(
-        select(accounts.c.id)
-        .where(
-            or_(accounts.c.id == account_id, accounts.c.id == parent),
-            accounts.c.suspended_at.is_not(None),
-        )
-        .limit(1)
-    ).first()
-    return found is not None
-
-
 def release_held(conn: Connection, *, campaign_id: int) -> int:
     """The campaign's held messages back to the queue; how many."""
     return conn.execute(
