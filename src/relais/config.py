@@ -10,6 +10,9 @@ from relais.core.status import FINAL_STATUSES, MessageStatus
 from relais.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///relais.db"
+# What marketing texts end with (api_reference §1.11 leaves the exact text open; 36179 is
+# the short code of the French STOP SMS service). With its newline: 14 characters.
+DEFAULT_STOP_NOTICE = "STOP au 36179"
 
 
 def _env_int(env: dict[str, str], name: str, default: int) -> int:
@@ -20,6 +23,13 @@ def _env_int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _env_count(env: dict[str, str], name: str, default: int) -> int:
+    value = _env_int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 (off) or more, not {value}")
+    return value
 
 
 def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
@@ -101,6 +111,14 @@ class Settings:
     # Whether the retention purge keeps expired campaigns and their messages (numbers, counts,
     # costs; texts erased) for billing, instead of deleting them (docs/retention.md).
     retention_keep_billing: bool = True
+    # Marketing sends (docs/sending-rules.md): the STOP notice appended to their text after
+    # a newline, counted in length and cost ("" appends nothing; `<-stop->` in any text is
+    # replaced by it).
+    stop_notice: str = DEFAULT_STOP_NOTICE
+    # Anti-flood, per account and destination: at most this many messages within an hour of
+    # each other, and at most this many with the same text; 0 turns a limit off.
+    flood_per_hour: int = 20
+    flood_same_text_per_hour: int = 6
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -137,4 +155,7 @@ class Settings:
             trusted_proxies=_env_networks(env, "RELAIS_TRUSTED_PROXIES"),
             open_signup=_env_bool(env, "RELAIS_OPEN_SIGNUP", False),
             retention_keep_billing=_env_bool(env, "RELAIS_RETENTION_KEEP_BILLING", True),
+            stop_notice=env.get("RELAIS_STOP_NOTICE", DEFAULT_STOP_NOTICE).strip(),
+            flood_per_hour=_env_count(env, "RELAIS_FLOOD_PER_HOUR", 20),
+            flood_same_text_per_hour=_env_count(env, "RELAIS_FLOOD_SAME_TEXT_PER_HOUR", 6),
         )

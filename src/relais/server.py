@@ -14,10 +14,13 @@ from relais.config import Settings
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
-from relais.services import retention
+from relais.services import list_sending, retention
 from relais.services.platform import Platform
 
 log = logging.getLogger(__name__)
+
+# How often a process looks for list campaigns a dead process left half-written.
+RECOVER_PREPARING_SECONDS = 300
 
 
 def build_dispatcher(platform: Platform) -> Dispatcher:
@@ -63,6 +66,13 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
             every(settings.cache_poll_seconds, platform.refresh_cache_epochs, "cache epochs")
         ),
         asyncio.create_task(retention.purge_loop(platform, settings.retention_purge_seconds)),
+        asyncio.create_task(
+            every(
+                RECOVER_PREPARING_SECONDS,
+                lambda: list_sending.recover_preparing(platform),
+                "preparing campaigns",
+            )
+        ),
     ]
     dispatcher = build_dispatcher(platform) if settings.dispatcher_enabled else None
     if dispatcher is not None:

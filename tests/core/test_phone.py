@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 from relais.core import phone
-from relais.core.phone import Destination, country_of, normalize_number
+from relais.core.phone import Destination, country_of, normalize_number, normalize_recipient
 
 
 def _reference(text: str, region: str | None) -> Destination | None:
@@ -99,6 +99,18 @@ def _reference_region(digits: str) -> str:
 def test_normalize_number_table(raw: str, msisdn: str | None, country: str | None) -> None:
     expected = None if msisdn is None else Destination(msisdn, country or "")
     assert normalize_number(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["+80012345678", "0080012345678", "80012345678"])
+def test_non_geographic_numbers_are_valid_but_not_sms_recipients(raw: str) -> None:
+    assert normalize_number(raw) == Destination("80012345678", "001")
+    assert normalize_recipient(raw) is None
+
+
+def test_normalize_recipient_keeps_geographic_numbers() -> None:
+    assert normalize_recipient("0612345678") == Destination("33612345678", "FR")
+    assert normalize_recipient("+14155552671") == Destination("14155552671", "US")
+    assert normalize_recipient("12") is None
 
 
 def test_normalize_number_other_default_country() -> None:

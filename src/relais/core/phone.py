@@ -21,13 +21,14 @@ from typing import Final, Literal, TypeVar
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneMetadata
 
-__all__ = ["Destination", "country_of", "normalize_number"]
+__all__ = ["Destination", "country_of", "normalize_number", "normalize_recipient"]
 
 _MIN_NSN: Final = 2  # phonenumbers' limits on a national significant number (NSN) and on input
 _MAX_NSN: Final = 17
 _MAX_INPUT: Final = 250
 _MAX_DIGITS: Final = 20  # ours: no valid number is longer, so refuse before any work
 _UNKNOWN_REGION: Final = "ZZ"
+_NON_GEOGRAPHIC: Final = "001"
 _SEPARATORS: Final = str.maketrans("", "", " \t\r\n\u00a0\u202f.-()/")
 
 # The descs `_number_type_helper` tries after general_desc ("mobile" too, unless the region says
@@ -304,6 +305,15 @@ def normalize_number(raw: str, default_country: str | None = "FR") -> Destinatio
         return _national(digits, default_country)
     found = _fast_international(digits)
     return _slow("+" + digits, None) if found is _SLOW else found
+
+
+def normalize_recipient(raw: str, default_country: str | None = "FR") -> Destination | None:
+    """`normalize_number` for an SMS recipient: the non-geographic calling codes (+800, +882...)
+    are refused too, since a message is priced, routed and reported by its country."""
+    found = normalize_number(raw, default_country)
+    if found is None or found.country in (_NON_GEOGRAPHIC, _UNKNOWN_REGION):
+        return None
+    return found
 
 
 def country_of(msisdn: str) -> str:

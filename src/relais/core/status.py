@@ -89,3 +89,6 @@ class CampaignStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     MODERATION = "moderation"  # held for an operator's review
     REFUSED = "refused"  # refused by an operator; its credits were refunded
+    # A list campaign whose messages are still being written, in pages, after its up-front
+    # debit; GET /campaign shows it as sending.
+    PREPARING = "preparing"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from relais.core.instant import to_ms
-from relais.core.phone import normalize_number
+from relais.core.phone import normalize_recipient
 from relais.core.status import ERROR_STATUSES, CampaignStatus, MessageStatus
 from relais.errors import InvalidField, NotCancellable, NotFound
 from relais.services.platform import AccountRef, Platform
@@ -131,7 +131,7 @@ async def list_campaigns(
     """One page of the account's campaigns; `destination` (any form a send accepts) keeps
     those with a message to that number."""
     if destination is not None:
-        found = normalize_number(destination, account.country)
+        found = normalize_recipient(destination, account.country)
         # A number no send would accept was never sent to: it matches no campaign.
         destination = found.msisdn if found else destination
     if start < 0 or not 1 <= length <= MAX_PAGE:

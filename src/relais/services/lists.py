@@ -5,7 +5,7 @@ move NPAI numbers out, delete.
 An account sees and changes only its own lists; another account's list or contact is
 "not found" (a parent acts on a sub-account's lists with a token of that sub-account).
 
-Numbers are normalized as sends do (`normalize_number` with the account's country): an
+Numbers are normalized as sends do (`normalize_recipient` with the account's country): an
 invalid one is counted in `invalid` and not stored; a number already in the list, or seen
 earlier in the same request or file, is counted in `duplicates` and not stored. `contacts`
 counts every entry submitted. docs/lists.md has the whole policy."""
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from relais.core.instant import from_ms, to_ms
-from relais.core.phone import normalize_number
+from relais.core.phone import normalize_recipient
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
@@ -80,13 +80,12 @@ class _Batcher:
         """(rows to insert, submitted, invalid, duplicates) for one batch."""
         out: list[tuple] = []
         seen, country, list_id, now_ms = self.seen, self.country, self.list_id, self.now_ms
-        normalize = normalize_number
+        normalize = normalize_recipient
         submitted = invalid = duplicates = 0
         for value, info1, info2, info3, info4 in rows:
             submitted += 1
             found = normalize(value, country) if value else None
-            # A non-geographic number ("001") does not fit contacts.country (two letters).
-            if found is None or len(found.country) != 2:
+            if found is None:
                 invalid += 1
                 continue
             key = int(found.msisdn)
@@ -322,7 +321,7 @@ async def get_list(
     if start < 0 or not 1 <= length <= MAX_PAGE:
         raise InvalidField(f"start must be >= 0 and length between 1 and {MAX_PAGE}")
     search = (search or "").strip() or None
-    found = normalize_number(search, account.country) if search else None
+    found = normalize_recipient(search, account.country) if search else None
     number = found.msisdn if found else None
 
     def work(conn) -> ListPage | None:
@@ -356,7 +355,7 @@ async def update_contact(
     one is cleared)."""
     changes: dict[str, object] = {}
     if value is not None:
-        found = normalize_number(value, account.country) if value.strip() else None
+        found = normalize_recipient(value, account.country) if value.strip() else None
         if found is None or len(found.country) != 2:
             raise InvalidField(f"{value!r} is not a valid phone number")
         changes.update(destination=found.msisdn, country=found.country)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relais.core.phone import normalize_number
+from relais.core.phone import normalize_recipient
 from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
@@ -61,7 +61,7 @@ async def list_messages(
         if len(country) != 2 or not country.isalpha():
             raise InvalidField("country must be an ISO 3166 alpha-2 code such as FR")
     if destination is not None:
-        found = normalize_number(destination, account.country)
+        found = normalize_recipient(destination, account.country)
         # A number no send would accept was never written to: it matches nothing.
         destination = found.msisdn if found else destination
     log_filter = LogFilter(

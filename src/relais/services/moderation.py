@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from relais.core.instant import to_ms
 from relais.core.status import CampaignStatus
 from relais.errors import InvalidField, InvalidRequest, NotFound
+from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import accounts as account_store
-from relais.store import audit, ledger
 from relais.store import campaigns as campaign_store
+from relais.store import ledger
 from relais.store import moderation as moderation_store
 from relais.store.account_policy import month_of, release_usage
 from relais.store.moderation import HeldCampaign
@@ -166,45 +166,58 @@ def _not_held(conn, campaign_id: int) -> Exception:
     return NotAwaitingModeration(f"Campaign {campaign_id} is not in moderation (it is {status})")
 
 
+@dataclass(frozen=True, slots=True)
+class _Reviewed:
+    """A decision with what its audit row records."""
+
+    decision: Decision
+    details: dict
+    due: bool = False  # released messages whose send time has come
+
+
+async def _review(platform: Platform, change, *, actor: str, action: str) -> _Reviewed:
+    return await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action=action,
+        account_id=lambda reviewed: reviewed.decision.account_id,
+        details=lambda reviewed: reviewed.details,
+    )
+
+
 async def approve(platform: Platform, *, actor: str, campaign_id: int) -> Decision:
     """Let a held campaign go: scheduled or queued by its send time, its messages released
     unless the account or its parent is suspended (then they wait for the unlock)."""
-    now_ms = to_ms(platform.clock())
 
-    def work(conn) -> tuple[Decision, bool]:
+    def change(conn, now_ms: int) -> _Reviewed:
         decided = moderation_store.approve_campaign(conn, campaign_id=campaign_id, now_ms=now_ms)
         if decided is None:
             raise _not_held(conn, campaign_id)
         suspended = account_store.is_suspended(conn, decided.account_id)
         released = 0 if suspended else moderation_store.release_held(conn, campaign_id=campaign_id)
-        audit.record(
-            conn,
-            actor=actor,
-            action="moderation.approve",
-            now_ms=now_ms,
-            account_id=decided.account_id,
-            details={
+        return _Reviewed(
+            Decision(campaign_id, decided.account_id, decided.status, released),
+            {
                 "campaign_id": campaign_id,
                 "reason": decided.reason,
                 "released": released,
                 "held_by_suspension": suspended,
             },
+            due=released > 0 and decided.send_at <= now_ms,
         )
-        decision = Decision(campaign_id, decided.account_id, decided.status, released)
-        return decision, released > 0 and decided.send_at <= now_ms
 
-    decision, due = await platform.db.write(work)
-    if due:
+    reviewed = await _review(platform, change, actor=actor, action="moderation.approve")
+    if reviewed.due:
         platform.on_queued()
-    return decision
+    return reviewed.decision
 
 
 async def refuse(platform: Platform, *, actor: str, campaign_id: int) -> Decision:
     """Refuse a held campaign: its messages cancelled, its cost refunded once to whoever paid
     (the parent, for an unlimited sub-account), its messages given back to the counters."""
-    now_ms = to_ms(platform.clock())
 
-    def work(conn) -> Decision:
+    def change(conn, now_ms: int) -> _Reviewed:
         decided = moderation_store.refuse_campaign(conn, campaign_id=campaign_id)
         if decided is None:
             raise _not_held(conn, campaign_id)
@@ -218,36 +231,33 @@ async def refuse(platform: Platform, *, actor: str, campaign_id: int) -> Decisio
             counts=countries,
         )
         payer = ledger.payer_of(conn, campaign_id)
-        if refund and payer is not None:
+        refunded = refund if payer is not None else 0
+        if refunded:
             ledger.credit(
                 conn,
                 account_id=payer,
-                amount=refund,
+                amount=refunded,
                 reason=ledger.LedgerReason.REFUND,
                 campaign_id=campaign_id,
                 note="refused by moderation",
                 now_ms=now_ms,
             )
-        audit.record(
-            conn,
-            actor=actor,
-            action="moderation.refuse",
-            now_ms=now_ms,
-            account_id=decided.account_id,
-            details={
+        cancelled = sum(countries.values())
+        return _Reviewed(
+            Decision(
+                campaign_id,
+                decided.account_id,
+                CampaignStatus.REFUSED.value,
+                cancelled,
+                refunded,
+            ),
+            {
                 "campaign_id": campaign_id,
                 "reason": decided.reason,
-                "cancelled": sum(countries.values()),
-                "refunded": refund if payer is not None else 0,
+                "cancelled": cancelled,
+                "refunded": refunded,
                 "payer": payer,
             },
         )
-        return Decision(
-            campaign_id,
-            decided.account_id,
-            CampaignStatus.REFUSED.value,
-            sum(countries.values()),
-            refund if payer is not None else 0,
-        )
 
-    return await platform.db.write(work)
+    return (await _review(platform, change, actor=actor, action="moderation.refuse")).decision

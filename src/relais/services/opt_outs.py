@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from relais.core.instant import to_ms
-from relais.core.phone import normalize_number
+from relais.core.phone import normalize_recipient
 from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
@@ -99,7 +99,7 @@ async def add_opt_outs(
         for name, value in infos.items():
             if value is not None and len(value) > INFO_LENGTH:
                 raise InvalidField(f"{name} is longer than {INFO_LENGTH} characters")
-        found = normalize_number(contact.number, account.country)
+        found = normalize_recipient(contact.number, account.country)
         if found is None:
             invalid += 1
             continue

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
 from relais.errors import InvalidField, MissingField, RelaisError
+from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
-from relais.store import audit
 from relais.store import retention as store
 from relais.store.retention import ENDLESS, FIELDS, Batch, RetentionRow
 
@@ -94,22 +94,21 @@ async def set_retention(
     if unknown:
         raise InvalidField(f"Unknown retention fields: {', '.join(unknown)}")
     values = {name: normalize(name, raw) for name, raw in changes.items()}
-    now_ms = to_ms(platform.clock())
 
-    def work(conn) -> dict[str, str]:
-        stored = store.put_settings(conn, account_id=account_id, changes=values, now_ms=now_ms)
-        if actor is not None:
-            audit.record(
-                conn,
-                actor=actor,
-                action="retention.set",
-                now_ms=now_ms,
-                account_id=account_id,
-                details=values,
-            )
-        return stored
+    def change(conn, now_ms: int) -> dict[str, str]:
+        return store.put_settings(conn, account_id=account_id, changes=values, now_ms=now_ms)
 
-    return await platform.db.write(work)
+    if actor is None:
+        now_ms = to_ms(platform.clock())
+        return await platform.db.write(lambda conn: change(conn, now_ms))
+    return await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="retention.set",
+        account_id=account_id,
+        details=values,
+    )
 
 
 # --- the purge ------------------------------------------------------------------------------

@@ -4,10 +4,17 @@ A send is stored as one transaction: the campaign, its messages (the outbound qu
 debit of its cost and the account's monthly country counters, or nothing at all.
 
 Recipients are filtered in this order, each counted once in the reply: invalid numbers,
-duplicates, countries the account may not send to (`not_allowed`), blacklisted numbers, and
-the monthly cap per country (`country_limit`). Filtered recipients are neither stored nor
-charged. A campaign a moderation rule matches is stored with its messages held for review
-(services.moderation) and the reply carries status -8."""
+duplicates, countries the account may not send to (`not_allowed`), blacklisted numbers,
+numbers on the NPAI list (`npai`), the anti-flood limits (`flood`) and the monthly cap per
+country (`country_limit`). Filtered recipients are neither stored nor charged; the opt-out
+lists, the flood counts and the caps are read in the send's own transaction. A campaign a
+moderation rule matches is stored with its messages held for review (services.moderation)
+and the reply carries status -8.
+
+Marketing (pushtype marketing/advertising) texts end with the STOP notice, which is priced
+like the rest of the text, and are released only inside the marketing window
+(core.quiet_hours): outside it the campaign is scheduled for the window's next opening.
+docs/sending-rules.md has the whole policy."""
 
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ from dataclasses import dataclass, field
 
 from relais.core.encoding import segment_count
 from relais.core.instant import to_ms
-from relais.core.phone import normalize_number
+from relais.core.phone import normalize_recipient
+from relais.core.quiet_hours import next_release
 from relais.core.schedule import parse_delay
 from relais.core.sender import validate_sender
 from relais.core.status import CampaignStatus, MessageStatus, PushType
@@ -29,10 +37,12 @@ from relais.services.routing import current_table
 from relais.store import account_policy as policy_store
 from relais.store import campaigns as campaign_store
 from relais.store import ledger
+from relais.store import list_sending as screening
 from relais.store import moderation as moderation_store
-from relais.store.inbound import blacklisted_among
 
 MAX_RECIPIENTS = 10_000
+# Replaced by the STOP notice in any text (api_reference §1.4.7; Mautic appends it).
+STOP_PLACEHOLDER = "<-stop->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +82,125 @@ class SendReport:
         return self.moderation_reason is not None
 
 
+# --- delivery rules shared with list campaigns (services/list_sending.py) --------------------
+
+
+def parse_pushtype(raw: str | None) -> PushType:
+    try:
+        return PushType.parse(raw)
+    except ValueError:
+        raise InvalidField("pushtype must be alert or marketing") from None
+
+
+def with_stop_notice(text: str, *, pushtype: PushType, notice: str) -> str:
+    """The text as it goes out: `<-stop->` replaced by the STOP notice, and for marketing the
+    notice appended after a newline unless the text already carries it."""
+    if STOP_PLACEHOLDER in text:
+        return text.replace(STOP_PLACEHOLDER, notice)
+    if pushtype is PushType.MARKETING and notice and notice.lower() not in text.lower():
+        return f"{text}\n{notice}"
+    return text
+
+
+def check_parts(parts: int, *, max_parts: int, pushtype: PushType, notice: str) -> None:
+    if parts > max_parts:
+        with_notice = " with the STOP notice" if pushtype is PushType.MARKETING and notice else ""
+        raise InvalidField(
+            f"The text needs {parts} SMS parts{with_notice}; at most {max_parts} are allowed"
+        )
+
+
+def release_time(now, send_at, pushtype: PushType):
+    """When a send goes out: its delay (None: now), moved for marketing to the next opening
+    of the marketing window. None means now."""
+    if pushtype is not PushType.MARKETING:
+        return send_at
+    due = send_at or now
+    released = next_release(due)
+    return send_at if released == due else released
+
+
+@dataclass(frozen=True, slots=True)
+class FloodLimits:
+    """Anti-flood, per account and destination: messages within an hour (`per_hour`) and
+    with the same text (`same_text`); 0 turns a limit off."""
+
+    per_hour: int = 0
+    same_text: int = 0
+
+    @classmethod
+    def of(cls, platform: Platform) -> FloodLimits:
+        settings = platform.settings
+        return cls(settings.flood_per_hour, settings.flood_same_text_per_hour)
+
+    @property
+    def on(self) -> bool:
+        return bool(self.per_hour or self.same_text)
+
+    def window(self, due_ms: int) -> tuple[int, int] | None:
+        """The due times that count against a message due at `due_ms`, or None when off."""
+        if not self.on:
+            return None
+        return due_ms - screening.HOUR_MS, due_ms + screening.HOUR_MS
+
+    def floods(self, total: int, same: int) -> bool:
+        """Whether one more message, after `total` of which `same` had its text, is too many."""
+        return bool(
+            (self.per_hour and total >= self.per_hour)
+            or (self.same_text and same >= self.same_text)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What the database says about a send's recipients, read in its transaction: numbers on
+    the blacklist and on the NPAI list, and the anti-flood counts (messages in the window,
+    of them with the send's text) of the numbers that have some."""
+
+    blacklisted: set[str]
+    npai: set[str]
+    recent: dict[str, tuple[int, int]]
+
+
+def screen(
+    conn,
+    *,
+    account_id: int,
+    numbers: list[str],
+    text: str,
+    window: tuple[int, int] | None,
+    reach_ms: int,
+) -> Screen:
+    """Read what the database says about `numbers` (see Screen); `reach_ms`: how long after
+    its campaign's send time a message may still be due."""
+    if len(numbers) == 1:
+        # The hot path of single sends: one statement for all three lists.
+        number = numbers[0]
+        listed, unreachable, total, same = screening.screen_one(
+            conn, account_id=account_id, number=number, text=text, window=window
+        )
+        return Screen(
+            {number} if listed else set(),
+            {number} if unreachable else set(),
+            {number: (total, same)} if total else {},
+        )
+    recent = {}
+    if (
+        window is not None
+        and numbers
+        and screening.flood_possible(conn, account_id=account_id, window=window, reach_ms=reach_ms)
+    ):
+        counts = screening.recent_texts(conn, account_id=account_id, numbers=numbers, window=window)
+        recent = {n: (sum(by.values()), by.get(text, 0)) for n, by in counts.items()}
+    if not numbers:
+        return Screen(set(), set(), recent)
+    listed, unreachable = screening.listed_among(conn, account_id=account_id, numbers=numbers)
+    return Screen(listed, unreachable, recent)
+
+
+# --- sending to numbers -----------------------------------------------------------------------
+
+
 async def send(
     platform: Platform, *, account: AccountRef, submission: Submission, simulate: bool = False
 ) -> SendReport:
@@ -85,21 +214,21 @@ async def send(
         raise MissingField("There is no recipient")
     if len(submission.recipients) > MAX_RECIPIENTS:
         raise InvalidField(f"At most {MAX_RECIPIENTS} recipients per request")
-    try:
-        pushtype = PushType.parse(submission.pushtype)
-    except ValueError:
-        raise InvalidField("pushtype must be alert or marketing") from None
+    pushtype = parse_pushtype(submission.pushtype)
     policy = await account_policy(platform, account.id)
     sender = validate_sender(submission.sender) or policy.default_sender
-    send_at = parse_delay(submission.delay, now=now)
-    encoding, parts = segment_count(text, force_unicode=submission.force_unicode)
-    if parts > platform.settings.max_parts:
-        raise InvalidField(
-            f"The text needs {parts} SMS parts; at most {platform.settings.max_parts} are allowed"
-        )
+    settings = platform.settings
+    send_at = release_time(now, parse_delay(submission.delay, now=now), pushtype)
+    # What goes out, and is priced: the customer's text with the STOP notice of marketing.
+    body = with_stop_notice(text, pushtype=pushtype, notice=settings.stop_notice)
+    encoding, parts = segment_count(body, force_unicode=submission.force_unicode)
+    check_parts(parts, max_parts=settings.max_parts, pushtype=pushtype, notice=settings.stop_notice)
     prices = await price_table(platform)
     routes = await current_table(platform)
     due_ms = to_ms(send_at) if send_at is not None else now_ms
+    limits = FloodLimits.of(platform)
+    window = limits.window(due_ms)
+    reach_ms = settings.validity_hours * screening.HOUR_MS
 
     seen: set[str] = set()
     rows: list[dict] = []
@@ -109,7 +238,7 @@ async def send(
     queued = MessageStatus.QUEUED.value
     unroutable = MessageStatus.ROUTE_NOT_AVAILABLE.value
     for recipient in submission.recipients:
-        destination = normalize_number(recipient.number, default_country)
+        destination = normalize_recipient(recipient.number, default_country)
         if destination is None:
             invalid += 1
             continue
@@ -160,15 +289,25 @@ async def send(
     month = policy_store.month_of(now_ms) if policy.cap_scopes else ""
     numbers = [row["destination"] for row in rows]
 
+    def screened(conn) -> Screen:
+        return screen(
+            conn,
+            account_id=account.id,
+            numbers=numbers,
+            text=body,
+            window=window,
+            reach_ms=reach_ms,
+        )
+
     if simulate:
 
-        def look(conn) -> tuple[set[str], dict[tuple[int, str], int]]:
-            refused = blacklisted_among(conn, account_id=account.id, numbers=numbers)
+        def look(conn) -> tuple[Screen, dict[tuple[int, str], int]]:
+            found = screened(conn)
             keys = _usage_keys(policy, rows)
-            return refused, policy_store.read_usage(conn, keys=keys, month=month)
+            return found, policy_store.read_usage(conn, keys=keys, month=month)
 
-        refused, used = await platform.db.read(look)
-        _filter(report, rows, refused, policy, used)
+        found, used = await platform.db.read(look)
+        _filter(report, rows, found, policy, used, limits)
         report.credits = await balance(platform, account_id=account.billing_account_id)
         if report.credits < report.cost:
             raise InsufficientCredits()
@@ -178,7 +317,7 @@ async def send(
     campaign = {
         "account_id": account.id,
         "kind": submission.kind,
-        "text": text,
+        "text": body,
         "sender": sender,
         "pushtype": pushtype.value,
         "encoding": encoding.value,
@@ -192,24 +331,28 @@ async def send(
     }
 
     def store(conn) -> tuple[int, int]:
-        # STOPs can arrive at any moment, so the blacklist is read in the same transaction;
-        # the country counters are locked here too, so concurrent sends cannot pass a cap.
-        refused = blacklisted_among(conn, account_id=account.id, numbers=numbers)
+        # STOPs can arrive at any moment, so the opt-out lists and the flood counts are read
+        # in the same transaction (after the account's flood lock on PostgreSQL); the
+        # country counters are locked here too, so concurrent sends cannot pass a cap.
+        if window is not None and numbers:
+            one = numbers[0] if len(numbers) == 1 else None
+            screening.lock_flood(conn, account_id=account.id, number=one)
+        found = screened(conn)
         used = {}
         if policy.cap_scopes:
             used = policy_store.lock_usage(conn, keys=_usage_keys(policy, rows), month=month)
-        kept, usage = _filter(report, rows, refused, policy, used)
+        kept, usage = _filter(report, rows, found, policy, used, limits)
         if usage:
             policy_store.add_usage(conn, amounts=usage, month=month)
-        report.moderation_reason = _moderation_reason(conn, policy, account.id, text, kept)
+        has_queued = any(row["status"] == queued for row in kept)
+        report.moderation_reason = moderation_reason(conn, policy, account.id, text, has_queued)
         if report.moderated:
             held = MessageStatus.HELD.value
             kept = [{**row, "status": held} if row["status"] == queued else row for row in kept]
         campaign.update(
             cost=report.cost,
             sent=report.sent,
-            blacklisted=report.counters["blacklisted"],
-            country_limit=report.counters["country_limit"],
+            **report.counters,
             status=CampaignStatus.MODERATION.value if report.moderated else campaign_status,
             moderation_reason=report.moderation_reason,
         )
@@ -252,56 +395,92 @@ def _usage_keys(policy: AccountPolicy, rows: list[dict]) -> list[tuple[int, str]
 def _filter(
     report: SendReport,
     rows: list[dict],
-    refused: set[str],
+    found: Screen,
     policy: AccountPolicy,
     used: dict[tuple[int, str], int],
+    limits: FloodLimits,
 ) -> tuple[list[dict], dict[tuple[int, str], int]]:
-    """Drop blacklisted recipients, then those beyond a monthly country cap, and recount the
-    report; the kept rows and what they add to each counter.
+    """Drop blacklisted recipients, then those on the NPAI list, then those the anti-flood
+    limits stop, then those beyond a monthly country cap, and recount the report; the kept
+    rows and what they add to each counter.
 
     Idempotent: a work may run twice (group commit re-runs works after a neighbour fails),
     so the counters are recomputed from the original rows, never decremented."""
-    kept = [row for row in rows if row["destination"] not in refused]
+    kept = [row for row in rows if row["destination"] not in found.blacklisted]
     report.counters["blacklisted"] = len(rows) - len(kept)
-    usage: dict[tuple[int, str], int] = {}
-    limited = 0
-    if policy.cap_scopes:
-        capped = policy.capped_countries
-        room: dict[str, int] = {}
-        for scope in policy.cap_scopes:
-            for country, limit in scope.limits.items():
-                left = max(limit - used.get((scope.account_id, country), 0), 0)
-                room[country] = min(room.get(country, left), left)
-        within = []
-        counts: dict[str, int] = {}
-        queued = MessageStatus.QUEUED.value
-        for row in kept:
-            country = row["country"]
-            # Only messages that will go out use the cap (an unroutable one fails at once).
-            if country in capped and row["status"] == queued:
-                if counts.get(country, 0) >= room[country]:
-                    limited += 1
-                    continue
-                counts[country] = counts.get(country, 0) + 1
-            within.append(row)
-        kept = within
-        for scope in policy.cap_scopes:
-            for country in scope.limits:
-                if counts.get(country):
-                    usage[scope.account_id, country] = counts[country]
+    reachable = [row for row in kept if row["destination"] not in found.npai]
+    report.counters["npai"] = len(kept) - len(reachable)
+    kept = reachable
+    if found.recent:
+        recent = found.recent
+        calm = [
+            row
+            for row in kept
+            if row["destination"] not in recent or not limits.floods(*recent[row["destination"]])
+        ]
+        report.counters["flood"] = len(kept) - len(calm)
+        kept = calm
+    else:
+        report.counters["flood"] = 0
+    kept, usage, limited = apply_country_caps(kept, policy, used)
     report.counters["country_limit"] = limited
     report.sent = len(kept)
     report.cost = sum(row["cost"] for row in kept)
     return kept, usage
 
 
-def _moderation_reason(
-    conn, policy: AccountPolicy, account_id: int, text: str, kept: list[dict]
+def cap_room(policy: AccountPolicy, used: dict[tuple[int, str], int]) -> dict[str, int]:
+    """Messages each capped country may still take, the tightest of the account's scopes."""
+    room: dict[str, int] = {}
+    for scope in policy.cap_scopes:
+        for country, limit in scope.limits.items():
+            left = max(limit - used.get((scope.account_id, country), 0), 0)
+            room[country] = min(room.get(country, left), left)
+    return room
+
+
+def usage_of(policy: AccountPolicy, counts: dict[str, int]) -> dict[tuple[int, str], int]:
+    """What messages counted per country add to each of the account's cap counters."""
+    return {
+        (scope.account_id, country): counts[country]
+        for scope in policy.cap_scopes
+        for country in scope.limits
+        if counts.get(country)
+    }
+
+
+def apply_country_caps(
+    rows: list[dict], policy: AccountPolicy, used: dict[tuple[int, str], int]
+) -> tuple[list[dict], dict[tuple[int, str], int], int]:
+    """The rows within the account's monthly country caps, what they add to each counter,
+    and how many were beyond a cap. Only messages that will go out use a cap (an unroutable
+    one fails at once)."""
+    if not policy.cap_scopes:
+        return rows, {}, 0
+    capped = policy.capped_countries
+    room = cap_room(policy, used)
+    within = []
+    counts: dict[str, int] = {}
+    limited = 0
+    queued = MessageStatus.QUEUED.value
+    for row in rows:
+        country = row["country"]
+        if country in capped and row["status"] == queued:
+            if counts.get(country, 0) >= room[country]:
+                limited += 1
+                continue
+            counts[country] = counts.get(country, 0) + 1
+        within.append(row)
+    return within, usage_of(policy, counts), limited
+
+
+def moderation_reason(
+    conn, policy: AccountPolicy, account_id: int, text: str, has_queued: bool
 ) -> str | None:
     """Why this campaign must be reviewed, or None. A campaign with nothing to send is never
     held; the first-campaigns rule counts the account's earlier campaigns with recipients."""
     rules = policy.rules
-    if rules.empty or not any(row["status"] == MessageStatus.QUEUED.value for row in kept):
+    if rules.empty or not has_queued:
         return None
     reason = rules.reason(text)
     if reason is None and rules.first_campaigns:

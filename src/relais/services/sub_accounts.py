@@ -30,9 +30,10 @@ from relais.services.accounts import (
     refuse_debit,
     validate_country,
 )
+from relais.services.operator_actions import operator_write
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
-from relais.store import audit, cache_epochs, ledger
+from relais.store import cache_epochs, ledger
 from relais.store.accounts import PROFILE_FIELDS, AccountDetails
 from relais.store.consumption import consumption_by_country
 
@@ -245,16 +246,15 @@ async def transfer_credits(
     `actor`."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise InvalidField("The amount must be a non-zero number of credits")
-    now_ms = to_ms(platform.clock())
+    giver, taker = (parent_id, child_id) if amount > 0 else (child_id, parent_id)
+    moved = abs(amount)
 
-    def work(conn) -> tuple[int, int]:
+    def change(conn, now_ms: int) -> tuple[int, int]:
         child = account_store.get_child(conn, parent_id=parent_id, child_id=child_id)
         if child is None:
             raise NotFound("Credits move only between an account and its own sub-account")
         if child.unlimited:
             raise InvalidField("An unlimited sub-account spends its parent's credits")
-        giver, taker = (parent_id, child_id) if amount > 0 else (child_id, parent_id)
-        moved = abs(amount)
         left = ledger.debit_if_covered(
             conn,
             account_id=giver,
@@ -276,17 +276,16 @@ async def transfer_credits(
             note=note or f"from account {giver}",
             now_ms=now_ms,
         )
-        audit.record(
-            conn,
-            actor=actor,
-            action="account.transfer",
-            now_ms=now_ms,
-            account_id=child_id,
-            details={"from": giver, "to": taker, "amount": moved, "note": note},
-        )
         return (left, got) if giver == parent_id else (got, left)
 
-    return await platform.db.write(work)
+    return await operator_write(
+        platform,
+        change,
+        actor=actor,
+        action="account.transfer",
+        account_id=child_id,
+        details={"from": giver, "to": taker, "amount": moved, "note": note},
+    )
 
 
 async def transfer_between(

@@ -249,6 +249,8 @@ messages = Table(
         postgresql_where=text("status IN ('queued', 'sending')"),
     ),
     Index("ix_messages_destination", "destination", "id"),
+    # Anti-flood counts an account's messages to one number over the last hour.
+    Index("ix_messages_account_destination_due", "account_id", "destination", "due_at"),
 )
 
 # One row per submitted SMS part: receipts come back per part, by the carrier's id.

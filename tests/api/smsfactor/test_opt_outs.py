@@ -213,6 +213,26 @@ async def test_malformed_bodies_are_json_and_xml_errors(client, customer, platfo
 
 
 @pytest.mark.parametrize("kind", KINDS)
+async def test_delete_in_xml_answers_in_xml(client, customer, platform, kind):
+    await add(client, customer, kind, ANNA, BRUNO)
+    entry = (await listed(client, customer, kind))["list"][0]
+    path = f"/{kind}/contact/{entry['id']}"
+    root = ElementTree.fromstring(
+        (await client.delete(path, headers={**customer.bearer, **XML})).content
+    )
+    assert (root.tag, root.find("status").text, root.find("message").text) == (
+        "response",
+        "1",
+        "OK",
+    )
+    again = ElementTree.fromstring(
+        (await client.delete(path, headers={**customer.bearer, **XML})).content
+    )
+    assert again.find("status").text == "-5"
+    assert [r[1] for r in await rows_of(platform, kind)] == [BRUNO]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 async def test_too_many_contacts_are_refused_whole(client, customer, platform, kind):
     entries = [f"336{10_000_000 + i}" for i in range(10_001)]
     reply = await client.post(f"/{kind}", json=body(kind, *entries), headers=customer.bearer)

@@ -158,6 +158,19 @@ async def test_invalid_and_duplicate_recipients_are_counted_not_charged(client, 
     assert body["credits"] == 98
 
 
+async def test_non_geographic_numbers_are_counted_invalid_and_store_nothing(
+    client, customer, platform
+):
+    """+800 has no country to price, route or report by: invalid, like in a list import."""
+    reply = await client.post(
+        "/send", json=campaign_body(MOBILE, "+80012345678"), headers=customer.bearer
+    )
+    body = reply.json()
+    assert (body["total"], body["sent"], body["invalid"], body["cost"]) == (2, 1, 1, 1)
+    destinations = await fetch_all(platform, select(messages.c.destination))
+    assert [row.destination for row in destinations] == [MOBILE]
+
+
 async def test_all_invalid_recipients_still_create_a_free_campaign(client, customer):
     reply = await client.get(
         "/send", params={"to": "0799175", "text": "Hi"}, headers=customer.bearer

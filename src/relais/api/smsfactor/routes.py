@@ -7,6 +7,7 @@ from starlette.routing import Route
 from relais.api.smsfactor import (
     views,
     views_accounts,
+    views_list_sending,
     views_lists,
     views_messages,
     views_opt_outs,
@@ -37,4 +38,5 @@ routes = [
     *views_opt_outs.routes,
     *views_messages.routes,
     *views_lists.routes,
+    *views_list_sending.routes,
 ]

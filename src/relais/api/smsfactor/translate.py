@@ -67,8 +67,9 @@ def _recipient(entry: Any) -> Recipient:
     return Recipient(number)
 
 
-def campaign_submission(body: dict[str, Any]) -> Submission:
-    """POST /send and POST /send/simulate: `{"sms": {"message": …, "recipients": …}}`."""
+def campaign_message(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `sms` object of a campaign body (POST /send, POST /send/lists) and its message as
+    the keyword fields of a submission: text, sender, pushtype, delay, force_unicode."""
     sms = body.get("sms")
     if not isinstance(sms, dict):
         raise MissingField("The sms object is missing")
@@ -78,23 +79,27 @@ def campaign_submission(body: dict[str, Any]) -> Submission:
     text = text_field(message.get("text"))
     if not text:
         raise MissingField("The sms.message.text field is missing")
+    # The Ruby gem puts delay beside message instead of inside it.
+    delay = message.get("delay", sms.get("delay"))
+    return sms, {
+        "text": text,
+        "sender": text_field(message.get("sender")),
+        "pushtype": text_field(message.get("pushtype")),
+        "delay": text_field(delay),
+        "force_unicode": _flag(message.get("unicode")),
+    }
+
+
+def campaign_submission(body: dict[str, Any]) -> Submission:
+    """POST /send and POST /send/simulate: `{"sms": {"message": …, "recipients": …}}`."""
+    sms, message = campaign_message(body)
     recipients = sms.get("recipients")
     if not isinstance(recipients, dict):
         raise MissingField("The sms.recipients object is missing")
     entries = as_list(recipients.get("gsm"))
     if not entries:
         raise MissingField("sms.recipients.gsm holds no recipient")
-    # The Ruby gem puts delay beside message instead of inside it.
-    delay = message.get("delay", sms.get("delay"))
-    return Submission(
-        text=text,
-        recipients=[_recipient(entry) for entry in entries],
-        kind="bulk",
-        sender=text_field(message.get("sender")),
-        pushtype=text_field(message.get("pushtype")),
-        delay=text_field(delay),
-        force_unicode=_flag(message.get("unicode")),
-    )
+    return Submission(recipients=[_recipient(entry) for entry in entries], kind="bulk", **message)
 
 
 def send_fields(report: SendReport) -> dict[str, Any]:
