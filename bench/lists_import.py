@@ -49,7 +49,17 @@ def generate_csv(path: Path, count: int) -> int:
     return path.stat().st_size
 
 
-async def run_import(url: str, csv_path: Path, batch_size: int, existing: bool) -> dict:
+async def run_import(
+    url: str,
+    csv_path: Path,
+    batch_size: int,
+    existing: bool,
+    *,
+    keep: bool = False,
+    credits: int = 0,
+) -> dict:
+    """Import `csv_path` into a new account's list; with `keep` the list stays (and is not
+    timed away) for a campaign to be sent to it."""
     from relais.cli.lists import CsvContacts
     from relais.config import Settings
     from relais.services import accounts, lists
@@ -61,7 +71,7 @@ async def run_import(url: str, csv_path: Path, batch_size: int, existing: bool) 
     try:
         email = f"bench-lists-{uuid.uuid4().hex[:8]}@relais.local"
         await accounts.create_account(
-            platform, actor="bench", email=email, password="benchmark", credits=0
+            platform, actor="bench", email=email, password="benchmark", credits=credits
         )
         account = await accounts.find_account(platform, email=email)
         list_id = None
@@ -82,12 +92,16 @@ async def run_import(url: str, csv_path: Path, batch_size: int, existing: bool) 
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started = time.perf_counter()
-        deleted = await lists.delete_list(platform, account=account, list_id=report.list_id)
-        delete_s = time.perf_counter() - started
+        deleted, delete_s = 0, 0.0
+        if not keep:
+            started = time.perf_counter()
+            deleted = await lists.delete_list(platform, account=account, list_id=report.list_id)
+            delete_s = time.perf_counter() - started
     finally:
         await platform.close()
     return {
+        "account_id": account.id,
+        "list_id": report.list_id,
         "contacts": report.contacts,
         "added": report.added,
         "invalid": report.invalid,

@@ -522,7 +522,7 @@ async def _survey(
             totals["cost"] += page.cost
             queued += page.queued
             if spool is not None:
-                marshal.dump((page.messages, page.counters), spool)
+                _spool_page(spool, page.messages, page.counters)
     finally:
         await pages.aclose()
     if spool is not None:
@@ -530,12 +530,20 @@ async def _survey(
     return totals, queued
 
 
+_LENGTH = 8  # bytes of the size that precedes each spooled page
+
+
+def _spool_page(spool: BinaryIO, messages: list[tuple], counters: dict[str, int]) -> None:
+    # One marshal blob per page with its size: marshal.load on a file object reads item by
+    # item through Python calls (2 s per 300,000 messages), marshal.loads of bytes does not.
+    blob = marshal.dumps((messages, counters))
+    spool.write(len(blob).to_bytes(_LENGTH, "little"))
+    spool.write(blob)
+
+
 def _spooled(spool: BinaryIO) -> Iterator[tuple[list[tuple], dict[str, int]]]:
-    while True:
-        try:
-            yield marshal.load(spool)
-        except EOFError:
-            return
+    while size := spool.read(_LENGTH):
+        yield marshal.loads(spool.read(int.from_bytes(size, "little")))
 
 
 class _Closed(Exception):
