@@ -4,6 +4,7 @@ the marketing window, and the anti-flood limits, on both backends."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,7 +18,8 @@ from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
 from relais.errors import InsufficientCredits, InvalidField
 from relais.services import campaigns as campaign_service
-from relais.services import list_sending, opt_outs
+from relais.services import list_sending, moderation, opt_outs
+from relais.services.account_policy import add_moderation_rule
 from relais.services.list_sending import ListSubmission
 from relais.services.opt_outs import OptOutContact
 from relais.services.platform import Platform
@@ -25,7 +27,14 @@ from relais.services.sending import Recipient, Submission, send
 from relais.store import list_sending as list_store
 from relais.store.database import async_url
 from relais.store.ledger import ledger_sum
-from relais.store.tables import accounts, campaigns, contacts, credit_ledger, messages
+from relais.store.tables import (
+    accounts,
+    audit_log,
+    campaigns,
+    contacts,
+    credit_ledger,
+    messages,
+)
 
 TUESDAY = datetime(2026, 7, 7, 10, 0, tzinfo=PARIS)
 A, B, C = "33612345601", "33612345602", "33612345603"
@@ -632,16 +641,58 @@ async def test_list_send_stops_at_the_monthly_country_cap(platform, customer, mo
     assert again.counters["country_limit"] == 1
 
 
-async def test_a_moderated_list_campaign_holds_its_messages(platform, customer):
-    from relais.services.account_policy import add_moderation_rule
-
+async def held_list_campaign(platform, customer) -> int:
+    """A two-contact list campaign (one part each, 2 credits) a word rule holds."""
     await add_moderation_rule(
         platform, actor="test", account_id=customer.account.id, kind="word", value="casino"
     )
-    list_id = await make_list(platform, customer, ("33612345601", "a"))
+    list_id = await make_list(platform, customer, ("33612345601", "a"), ("33612345602", "b"))
     report = await list_sending.send_lists(
         platform, account=customer.account, submission=list_send(list_id, text="Casino [info1]")
     )
     assert report.moderated and report.ticket is not None
+    assert (report.sent, report.cost) == (2, 2)
+    return report.ticket
+
+
+async def message_statuses(platform) -> list[str]:
+    rows = await fetch_all(platform, select(messages.c.status).order_by(messages.c.id))
+    return [row[0] for row in rows]
+
+
+async def test_a_moderated_list_campaign_holds_its_messages(platform, customer):
+    await held_list_campaign(platform, customer)
     assert await fetch_value(platform, select(campaigns.c.status)) == "moderation"
-    assert await fetch_value(platform, select(messages.c.status)) == "held"
+    assert await message_statuses(platform) == ["held", "held"]
+    assert await balance_and_ledger(platform, customer.account.id) == (98, 98)
+
+
+async def test_an_approved_list_campaign_goes_out_and_stays_paid(platform, customer):
+    ticket = await held_list_campaign(platform, customer)
+    decision = await moderation.approve(platform, actor="cli:alice", campaign_id=ticket)
+    assert (decision.status, decision.messages) == ("queued", 2)
+    assert await message_statuses(platform) == ["queued", "queued"]
+    assert await balance_and_ledger(platform, customer.account.id) == (98, 98)
+    assert (
+        await fetch_value(
+            platform, select(audit_log.c.actor).where(audit_log.c.action == "moderation.approve")
+        )
+        == "cli:alice"
+    )
+
+
+async def test_a_refused_list_campaign_is_cancelled_and_refunded_in_full(platform, customer):
+    ticket = await held_list_campaign(platform, customer)
+    decision = await moderation.refuse(platform, actor="cli:alice", campaign_id=ticket)
+    assert (decision.status, decision.messages, decision.refunded) == ("refused", 2, 2)
+    assert await message_statuses(platform) == ["cancelled", "cancelled"]
+    assert await balance_and_ledger(platform, customer.account.id) == (100, 100)
+    reasons = await fetch_all(
+        platform,
+        select(credit_ledger.c.reason, credit_ledger.c.amount).order_by(credit_ledger.c.id),
+    )
+    assert [tuple(r) for r in reasons][1:] == [("campaign", -2), ("refund", 2)]
+    details = await fetch_value(
+        platform, select(audit_log.c.details).where(audit_log.c.action == "moderation.refuse")
+    )
+    assert json.loads(details)["refunded"] == 2

@@ -42,6 +42,17 @@ async def test_cancel_scheduled_campaign_refunds_once(client, customer, platform
     assert campaign["campaign"][0]["status"] == "Cancelled"
 
 
+async def test_another_account_cannot_cancel_a_scheduled_campaign(client, customer, platform):
+    ticket = await schedule(client, customer, MOBILE)
+    other = await make_customer(platform, email="other@example.com")
+    reply = await client.delete(f"/send/{ticket}", headers=other.bearer)
+    assert reply.json()["status"] == -5
+    campaign = (await client.get(f"/campaign/{ticket}", headers=customer.bearer)).json()
+    assert campaign["campaign"][0]["status"] != "Cancelled"
+    assert (await client.get("/credits", headers=customer.bearer)).json()["credits"] == "99"
+    assert (await client.get("/credits", headers=other.bearer)).json()["credits"] == "100"
+
+
 async def test_concurrent_cancels_refund_exactly_once(client, customer, platform):
     ticket = await schedule(client, customer, MOBILE, "33612345677", "33612345676")
     replies = await asyncio.gather(
