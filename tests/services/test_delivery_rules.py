@@ -4,6 +4,7 @@ the marketing window, and the anti-flood limits, on both backends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -346,27 +347,34 @@ async def test_flood_is_counted_per_account(platform, customer):
     assert (await send(platform, account=other.account, submission=submission(A))).sent == 1
 
 
+@contextlib.asynccontextmanager
+async def two_processes(platform, settings, **limits):
+    """Two platforms on one database stand for two processes (two writers), both on a
+    Tuesday morning with these flood limits."""
+    second = Platform.open(settings)
+    try:
+        for each in (platform, second):
+            at(each, TUESDAY)
+            configure(each, **{"flood_same_text_per_hour": 0, **limits})
+        yield platform, second
+    finally:
+        await second.close()
+
+
 async def test_concurrent_sends_from_two_processes_never_pass_the_flood_limit(
     platform, customer, settings
 ):
-    """Two platforms on one database stand for two processes (two writers)."""
     limit = 4
-    second = Platform.open(settings)
-    try:
-        for p in (platform, second):
-            at(p, TUESDAY)
-            configure(p, flood_per_hour=limit, flood_same_text_per_hour=0)
+    async with two_processes(platform, settings, flood_per_hour=limit) as (first, second):
         jobs = [
             send(
-                (platform, second)[i % 2],
+                (first, second)[i % 2],
                 account=customer.account,
                 submission=submission(A, text=f"n{i}"),
             )
             for i in range(24)
         ]
         reports = await asyncio.gather(*jobs)
-    finally:
-        await second.close()
     assert sum(r.sent for r in reports) == limit
     assert sum(r.counters["flood"] for r in reports) == 24 - limit
     assert await message_count(platform) == limit
@@ -379,14 +387,10 @@ async def test_single_and_bulk_sends_from_two_processes_share_the_flood_limit(
     """Single sends lock one number, bulk sends the whole account: mixed, they still count
     every message to A once."""
     limit = 5
-    second = Platform.open(settings)
-    try:
-        for p in (platform, second):
-            at(p, TUESDAY)
-            configure(p, flood_per_hour=limit, flood_same_text_per_hour=0)
+    async with two_processes(platform, settings, flood_per_hour=limit) as (first, second):
         jobs = [
             send(
-                (platform, second)[i % 2],
+                (first, second)[i % 2],
                 account=customer.account,
                 submission=submission(A, text=f"n{i}")
                 if i % 3
@@ -395,8 +399,6 @@ async def test_single_and_bulk_sends_from_two_processes_share_the_flood_limit(
             for i in range(24)
         ]
         reports = await asyncio.gather(*jobs)
-    finally:
-        await second.close()
     to_a = await fetch_value(
         platform, select(func.count()).select_from(messages).where(messages.c.destination == A)
     )
