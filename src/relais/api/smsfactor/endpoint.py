@@ -51,13 +51,18 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 def path_id(request: Request) -> int:
-    raw = request.path_params["id"]
+    return resource_id(request.path_params["id"])
+
+
+def resource_id(raw: str, *, what: str = "resource") -> int:
+    """An id as the client wrote it; one that cannot be ours (not a positive 63-bit
+    integer) names nothing: NotFound, like another account's."""
     try:
         value = int(raw)
     except ValueError:
-        raise NotFound(f"No resource with id {raw!r}") from None
+        raise NotFound(f"No {what} with id {raw[:40]!r}") from None
     if value <= 0 or value > 2**62:
-        raise NotFound(f"No resource with id {raw!r}")
+        raise NotFound(f"No {what} with id {raw[:40]!r}")
     return value
 
 

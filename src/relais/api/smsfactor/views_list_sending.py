@@ -18,7 +18,7 @@ from typing import Any
 from starlette.routing import Route
 
 from relais.api.smsfactor import translate
-from relais.api.smsfactor.endpoint import endpoint
+from relais.api.smsfactor.endpoint import endpoint, resource_id
 from relais.api.smsfactor.translate import as_list, campaign_message, text_field
 from relais.errors import MissingField, NotFound
 from relais.services import list_sending
@@ -34,13 +34,7 @@ def _list_id(entry: Any) -> int:
     text = text_field(raw)
     if not text:
         raise MissingField("A list has no value (its id)")
-    try:
-        value = int(text)
-    except ValueError:
-        raise NotFound(f"No list with id {text[:40]!r}") from None
-    if value <= 0 or value > 2**62:
-        raise NotFound(f"No list with id {text[:40]!r}")
-    return value
+    return resource_id(text, what="list")
 
 
 def _list_ids(raw: Any) -> list[int]:

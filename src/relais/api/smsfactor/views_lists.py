@@ -12,12 +12,12 @@ from typing import Any
 
 from starlette.routing import Route
 
-from relais.api.smsfactor.endpoint import endpoint, int_param, path_id
+from relais.api.smsfactor.endpoint import endpoint, int_param, path_id, resource_id
 from relais.api.smsfactor.formats import XmlItems
 from relais.api.smsfactor.translate import as_list, text_field
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField, MissingField, NotFound
+from relais.errors import InvalidField, MissingField
 from relais.services import lists
 from relais.services.lists import ContactRow, ImportReport, NewContact
 
@@ -58,14 +58,7 @@ def _list_id(spec: dict[str, Any]) -> int | None:
     raw = spec.get("listId", spec.get("list_id"))
     if raw is None or raw == "":
         return None
-    text = _text({"id": raw}, "id")
-    try:
-        value = int(text or "")
-    except ValueError:
-        raise NotFound(f"No list with id {text!r}") from None
-    if value <= 0 or value > 2**62:
-        raise NotFound(f"No list with id {text!r}")
-    return value
+    return resource_id(_text({"id": raw}, "id") or "", what="list")
 
 
 def _import_fields(report: ImportReport) -> dict[str, Any]:
