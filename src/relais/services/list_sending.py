@@ -37,6 +37,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from operator import itemgetter
 from typing import BinaryIO
 
 from relais.core.encoding import segment_count
@@ -45,21 +46,23 @@ from relais.core.routing import RoutingTable
 from relais.core.schedule import parse_delay
 from relais.core.sender import validate_sender
 from relais.core.status import CampaignStatus, MessageStatus
-from relais.errors import InsufficientCredits, InvalidField, MissingField, NotFound
+from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.account_policy import AccountPolicy, account_policy
 from relais.services.accounts import refuse_debit, refuse_suspended_sub_account
-from relais.services.credits import balance, price_table, unit_price
+from relais.services.credits import price_table, unit_price
 from relais.services.platform import AccountRef, Platform
 from relais.services.routing import current_table
 from relais.services.sending import (
     FloodLimits,
     SendReport,
+    apply_country_caps,
     cap_room,
     check_parts,
     moderation_reason,
     parse_pushtype,
     release_time,
-    usage_of,
+    usage_keys,
+    with_balance_check,
     with_stop_notice,
 )
 from relais.store import account_policy as policy_store
@@ -73,6 +76,10 @@ MAX_LISTS = 100
 PAGE_SIZE = 10_000
 # A campaign still `preparing` this long after its creation belongs to a dead process.
 STALE_AFTER = timedelta(hours=1)
+
+# Where a planned message (a tuple in store.MESSAGE_COLUMNS order) keeps these.
+_COUNTRY = store.MESSAGE_COLUMNS.index("country")
+_STATUS = store.MESSAGE_COLUMNS.index("status")
 
 _FIELD = re.compile(r"\[info([1-4])\]", re.IGNORECASE)
 
@@ -139,7 +146,7 @@ class _Context:
 @dataclass(slots=True)
 class _Page:
     """What one page of contacts gave: counters, cost, messages (as insert tuples), the
-    numbers it saw first, messages per capped country, and where the next page starts."""
+    numbers it saw first, and messages per capped country."""
 
     counters: dict[str, int]
     cost: int = 0
@@ -147,7 +154,6 @@ class _Page:
     messages: list[tuple] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
     capped: dict[str, int] = field(default_factory=dict)
-    last_id: int = 0
 
 
 def _plan(
@@ -162,7 +168,7 @@ def _plan(
     """Merge, filter and price one page. Pure: `seen` and `room` (what each capped country
     may still take) are only read."""
     counts = dict.fromkeys(("total", "sent", *COUNTERS), 0)
-    page = _Page(counts, last_id=rows[-1][0] if rows else 0)
+    page = _Page(counts)
     new_seen = page.seen
     template, policy, limits = ctx.template, ctx.policy, ctx.limits
     template_text, merge, force_unicode = template.text, template.merge, ctx.force_unicode
@@ -271,15 +277,6 @@ def _plan(
     return page
 
 
-def _usage_keys(policy: AccountPolicy, countries: set[str]) -> list[tuple[int, str]]:
-    return [
-        (scope.account_id, country)
-        for scope in policy.cap_scopes
-        for country in scope.limits
-        if country in countries
-    ]
-
-
 def _report(counts: dict[str, int]) -> SendReport:
     report = SendReport(
         ticket=None, cost=counts["cost"], credits=0, total=counts["total"], sent=counts["sent"]
@@ -353,10 +350,7 @@ async def send_lists(
         )
         report = _report(survey)
         if simulate:
-            report.credits = await balance(platform, account_id=account.billing_account_id)
-            if report.credits < report.cost:
-                raise InsufficientCredits()
-            return report
+            return await with_balance_check(platform, account, report)
         return await _store(
             platform,
             ctx,
@@ -383,6 +377,13 @@ async def send_lists(
             month=month,
             scheduled=send_at is not None,
         )
+
+
+def _closing_status(moderation_reason: str | None, *, scheduled: bool) -> str:
+    """The status a list campaign gets once all its messages are written."""
+    if moderation_reason is not None:
+        return CampaignStatus.MODERATION.value
+    return (CampaignStatus.SCHEDULED if scheduled else CampaignStatus.QUEUED).value
 
 
 async def _store(
@@ -422,11 +423,9 @@ async def _store(
         return campaign_id, reason
 
     campaign_id, reason = await platform.db.write(create)
+    status = _closing_status(reason, scheduled=scheduled)
     if reason is not None:
-        status = CampaignStatus.MODERATION.value
         ctx = replace(ctx, status=MessageStatus.HELD.value)
-    else:
-        status = (CampaignStatus.SCHEDULED if scheduled else CampaignStatus.QUEUED).value
     try:
         await _write_pages(
             platform, ctx, spool, campaign_id=campaign_id, due_ms=campaign["send_at"], month=month
@@ -507,7 +506,7 @@ async def _survey(
     policy = ctx.policy
     room: dict[str, int] = {}
     if policy.cap_scopes:
-        keys = _usage_keys(policy, set(policy.capped_countries))
+        keys = usage_keys(policy, set(policy.capped_countries))
         used = await platform.db.read(
             lambda conn: policy_store.read_usage(conn, keys=keys, month=month)
         )
@@ -600,21 +599,18 @@ def _screen_again(
     usage: dict[tuple[int, str], int] = {}
     policy = ctx.policy
     if policy.cap_scopes:
-        capped = policy.capped_countries
-        keys = _usage_keys(policy, {message[1] for message in kept})
-        room = cap_room(policy, policy_store.lock_usage(conn, keys=keys, month=month))
-        within, per_country = [], {}
-        for message in kept:
-            country = message[1]
-            if country in capped and message[6] is not None:  # routed: it will go out
-                if per_country.get(country, 0) >= room[country]:
-                    counts["country_limit"] += 1
-                    counts["sent"] -= 1
-                    continue
-                per_country[country] = per_country.get(country, 0) + 1
-            within.append(message)
-        kept = within
-        usage = usage_of(policy, per_country)
+        keys = usage_keys(policy, (message[_COUNTRY] for message in kept))
+        used = policy_store.lock_usage(conn, keys=keys, month=month)
+        # Planned messages are queued unless unroutable: only those use a cap.
+        kept, usage, limited = apply_country_caps(
+            kept,
+            policy,
+            used,
+            country_of=itemgetter(_COUNTRY),
+            status_of=itemgetter(_STATUS),
+        )
+        counts["country_limit"] += limited
+        counts["sent"] -= limited
     if ctx.status != MessageStatus.QUEUED.value:  # held for moderation
         queued = MessageStatus.QUEUED.value
         kept = [(*m[:5], ctx.status, *m[6:]) if m[5] == queued else m for m in kept]
@@ -695,12 +691,7 @@ async def recover_preparing(platform: Platform) -> int:
     stale = await platform.db.read(lambda conn: store.stale_preparing(conn, created_before=before))
     closed = 0
     for campaign_id, send_at, reason in stale:
-        if reason is not None:
-            status = CampaignStatus.MODERATION.value
-        elif send_at > now_ms:
-            status = CampaignStatus.SCHEDULED.value
-        else:
-            status = CampaignStatus.QUEUED.value
+        status = _closing_status(reason, scheduled=send_at > now_ms)
 
         def finish(conn, campaign_id=campaign_id, status=status):
             return store.finish_preparing(

@@ -356,7 +356,7 @@ async def update_contact(
     changes: dict[str, object] = {}
     if value is not None:
         found = normalize_recipient(value, account.country) if value.strip() else None
-        if found is None or len(found.country) != 2:
+        if found is None:
             raise InvalidField(f"{value!r} is not a valid phone number")
         changes.update(destination=found.msisdn, country=found.country)
     for name, info in (infos or {}).items():

@@ -18,8 +18,10 @@ docs/sending-rules.md has the whole policy."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import TypeVar
 
 from relais.core.encoding import segment_count
 from relais.core.instant import to_ms
@@ -41,6 +43,7 @@ from relais.store import list_sending as screening
 from relais.store import moderation as moderation_store
 
 MAX_RECIPIENTS = 10_000
+R = TypeVar("R")
 # Replaced by the STOP notice in any text (api_reference §1.4.7; Mautic appends it).
 STOP_PLACEHOLDER = "<-stop->"
 
@@ -303,15 +306,12 @@ async def send(
 
         def look(conn) -> tuple[Screen, dict[tuple[int, str], int]]:
             found = screened(conn)
-            keys = _usage_keys(policy, rows)
+            keys = usage_keys(policy, (row["country"] for row in rows))
             return found, policy_store.read_usage(conn, keys=keys, month=month)
 
         found, used = await platform.db.read(look)
         _filter(report, rows, found, policy, used, limits)
-        report.credits = await balance(platform, account_id=account.billing_account_id)
-        if report.credits < report.cost:
-            raise InsufficientCredits()
-        return report
+        return await with_balance_check(platform, account, report)
 
     campaign_status = (CampaignStatus.SCHEDULED if send_at else CampaignStatus.QUEUED).value
     campaign = {
@@ -340,7 +340,8 @@ async def send(
         found = screened(conn)
         used = {}
         if policy.cap_scopes:
-            used = policy_store.lock_usage(conn, keys=_usage_keys(policy, rows), month=month)
+            keys = usage_keys(policy, (row["country"] for row in rows))
+            used = policy_store.lock_usage(conn, keys=keys, month=month)
         kept, usage = _filter(report, rows, found, policy, used, limits)
         if usage:
             policy_store.add_usage(conn, amounts=usage, month=month)
@@ -379,11 +380,11 @@ async def send(
     return report
 
 
-def _usage_keys(policy: AccountPolicy, rows: list[dict]) -> list[tuple[int, str]]:
+def usage_keys(policy: AccountPolicy, countries: Iterable[str]) -> list[tuple[int, str]]:
     """The counters a send touches: (scope account, country) for each capped country sent to."""
     if not policy.cap_scopes:
         return []
-    countries = {row["country"] for row in rows}
+    countries = set(countries)
     return [
         (scope.account_id, country)
         for scope in policy.cap_scopes
@@ -450,11 +451,16 @@ def usage_of(policy: AccountPolicy, counts: dict[str, int]) -> dict[tuple[int, s
 
 
 def apply_country_caps(
-    rows: list[dict], policy: AccountPolicy, used: dict[tuple[int, str], int]
-) -> tuple[list[dict], dict[tuple[int, str], int], int]:
+    rows: list[R],
+    policy: AccountPolicy,
+    used: dict[tuple[int, str], int],
+    *,
+    country_of: Callable[[R], str] = itemgetter("country"),
+    status_of: Callable[[R], str] = itemgetter("status"),
+) -> tuple[list[R], dict[tuple[int, str], int], int]:
     """The rows within the account's monthly country caps, what they add to each counter,
-    and how many were beyond a cap. Only messages that will go out use a cap (an unroutable
-    one fails at once)."""
+    and how many were beyond a cap. Only messages that will go out (queued) use a cap (an
+    unroutable one fails at once). Rows are message dicts unless the getters say otherwise."""
     if not policy.cap_scopes:
         return rows, {}, 0
     capped = policy.capped_countries
@@ -464,14 +470,25 @@ def apply_country_caps(
     limited = 0
     queued = MessageStatus.QUEUED.value
     for row in rows:
-        country = row["country"]
-        if country in capped and row["status"] == queued:
+        country = country_of(row)
+        if country in capped and status_of(row) == queued:
             if counts.get(country, 0) >= room[country]:
                 limited += 1
                 continue
             counts[country] = counts.get(country, 0) + 1
         within.append(row)
     return within, usage_of(policy, counts), limited
+
+
+async def with_balance_check(
+    platform: Platform, account: AccountRef, simulation: SendReport
+) -> SendReport:
+    """A simulation's report with the payer's balance; InsufficientCredits, as the send
+    would answer, when it does not cover the cost."""
+    simulation.credits = await balance(platform, account_id=account.billing_account_id)
+    if simulation.credits < simulation.cost:
+        raise InsufficientCredits()
+    return simulation
 
 
 def moderation_reason(

@@ -147,26 +147,3 @@ def stops_per_campaign(
         .group_by(blacklist.c.campaign_id)
     )
     return {campaign_id: count for campaign_id, count in rows}
-
-
-# Built once: it runs inside every send. An expanding IN is re-rendered on each execution,
-# so the single recipient of a single send gets its own plain statement.
-_BLACKLISTED = select(blacklist.c.destination).where(
-    blacklist.c.account_id == bindparam("account"),
-    blacklist.c.destination.in_(bindparam("numbers", expanding=True)),
-)
-_BLACKLISTED_ONE = select(blacklist.c.destination).where(
-    blacklist.c.account_id == bindparam("account"),
-    blacklist.c.destination == bindparam("number"),
-)
-
-
-def blacklisted_among(conn: Connection, *, account_id: int, numbers: Sequence[str]) -> set[str]:
-    if not numbers:
-        return set()
-    if len(numbers) == 1:
-        params = {"account": account_id, "number": numbers[0]}
-        return set(conn.execute(_BLACKLISTED_ONE, params).scalars())
-    return set(
-        conn.execute(_BLACKLISTED, {"account": account_id, "numbers": list(numbers)}).scalars()
-    )
