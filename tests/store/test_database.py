@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from relais.errors import InvalidField, StorageError
-from relais.store.database import SqliteDatabase
+from relais.store.database import ATTEMPTS, SqliteDatabase
 from relais.store.tables import prices
 
 
@@ -71,3 +71,62 @@ async def test_sqlite_writes_from_another_process_wait_for_the_lock(tmp_path, sq
     finally:
         await first.close()
         await second.close()
+
+
+# PostgreSQL answers a deadlock's victim with SQLSTATE 40P01; a PL/pgSQL RAISE gives the
+# same error through the same driver path, on the attempts a test chooses.
+_DEADLOCK = text(
+    "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$"
+)
+
+
+def deadlocked_on_first(attempts: list[int], victims: int, country: str):
+    """A work that is a deadlock's victim on its first `victims` runs, then adds a price."""
+
+    def work(conn):
+        attempts.append(1)
+        add_price(country)(conn)
+        if len(attempts) <= victims:
+            conn.execute(_DEADLOCK)
+        return len(attempts)
+
+    return work
+
+
+def postgres_only(platform) -> None:
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer: its transactions never deadlock")
+
+
+async def test_a_deadlock_victim_is_run_again_until_it_commits(platform):
+    postgres_only(platform)
+    attempts: list[int] = []
+    # The group's transaction, then two runs of the work alone, are victims.
+    result = await platform.db.write(deadlocked_on_first(attempts, 3, "FR"))
+    assert result == 4
+    assert await platform.db.read(count_prices) == 1
+    assert platform.db.retries == 2
+
+
+async def test_a_work_that_keeps_deadlocking_fails_after_the_last_attempt(platform):
+    postgres_only(platform)
+    attempts: list[int] = []
+    with pytest.raises(StorageError):
+        await platform.db.write(deadlocked_on_first(attempts, 100, "FR"))
+    assert len(attempts) == 1 + ATTEMPTS  # the group, then each attempt alone
+    assert await platform.db.read(count_prices) == 0
+
+
+async def test_other_driver_errors_are_not_run_again(platform):
+    postgres_only(platform)
+    await platform.db.write(add_price("FR"))
+    attempts: list[int] = []
+
+    def duplicate(conn):
+        attempts.append(1)
+        add_price("FR")(conn)
+
+    with pytest.raises(StorageError):
+        await platform.db.write(duplicate)
+    assert len(attempts) == 2  # the group, then once alone
+    assert platform.db.retries == 0

@@ -12,7 +12,9 @@ wait, then run together in the next transaction, and each caller gets its answer
 the COMMIT that contains its work. One COMMIT (one fsync, and on PostgreSQL one hold of a
 hot account row) then serves many requests. If a work in a group raises, the group is rolled
 back and each of its works runs again in a transaction of its own, so a failure never leaks
-into a neighbour; works must therefore touch nothing but the database.
+into a neighbour; works must therefore touch nothing but the database. On PostgreSQL a work
+that is, alone, a deadlock's victim runs again (up to ATTEMPTS times): two groups of two
+processes can take the same locks in different orders.
 
 * SQLite (embedded default): a writer thread owns the only write connection; reads run on a
   small pool of reader threads (WAL lets them run beside the writer).
@@ -47,6 +49,12 @@ GROUP_LIMIT = 256
 # with big groups beats several queueing on the same row lock); delivery works touch
 # disjoint messages (claims skip locked rows), so two writers overlap their round trips.
 LANE_WRITERS = {"default": 1, "delivery": 2}
+# PostgreSQL ends one transaction of a deadlock (40P01) or of a serialization conflict
+# (40001) so the other can go on; run again, a work then goes through. Group commit makes
+# deadlocks possible even where each work takes its locks in one order: a group runs
+# several works' locks in arrival order, in one transaction.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 5
 
 
 class Database(Protocol):
@@ -68,6 +76,19 @@ def storage_errors() -> Iterator[None]:
         raise
     except (SQLAlchemyError, OSError) as exc:
         raise StorageError(f"database error: {type(exc).__name__}") from exc
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a failed transaction was the victim of a deadlock or a serialization
+    conflict, whatever wraps the driver's error."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if getattr(cause, "sqlstate", None) in RETRIED_SQLSTATES:
+            return True
+        cause = getattr(cause, "orig", None) or cause.__cause__
+    return False
 
 
 def _sqlite_engine(path: Path, *, writer: bool, synchronous: str):
@@ -229,6 +250,7 @@ class PostgresDatabase:
         self._writers: list[asyncio.Task[None]] = []
         self.groups_committed = 0
         self.works_committed = 0
+        self.retries = 0  # works run again after a deadlock or a serialization conflict
 
     async def write(self, work: Work[T], *, lane: str = "default") -> T:
         jobs = self._lanes.get(lane)
@@ -270,9 +292,7 @@ class PostgresDatabase:
         except Exception:
             for work, future in group:
                 try:
-                    with storage_errors():
-                        async with self._engine.begin() as conn:
-                            result = await conn.run_sync(work)
+                    result = await self._run_alone(work)
                 except Exception as exc:
                     if not future.done():
                         future.set_exception(exc)
@@ -287,6 +307,20 @@ class PostgresDatabase:
         for (_, future), result in zip(group, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    async def _run_alone(self, work: Work[T]) -> T:
+        """One work in a transaction of its own, run again while it is a deadlock's victim."""
+        attempt = 1
+        while True:
+            try:
+                with storage_errors():
+                    async with self._engine.begin() as conn:
+                        return await conn.run_sync(work)
+            except StorageError as exc:
+                if attempt == ATTEMPTS or not retryable(exc):
+                    raise
+                attempt += 1
+                self.retries += 1
 
     async def read(self, work: Work[T]) -> T:
         with storage_errors():
