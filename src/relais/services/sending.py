@@ -20,8 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from operator import itemgetter
 from typing import TypeVar
+
+from sqlalchemy import Connection
 
 from relais.core.encoding import segment_count
 from relais.core.instant import to_ms
@@ -113,7 +116,7 @@ def check_parts(parts: int, *, max_parts: int, pushtype: PushType, notice: str) 
         )
 
 
-def release_time(now, send_at, pushtype: PushType):
+def release_time(now: datetime, send_at: datetime | None, pushtype: PushType) -> datetime | None:
     """When a send goes out: its delay (None: now), moved for marketing to the next opening
     of the marketing window. None means now."""
     if pushtype is not PushType.MARKETING:
@@ -166,7 +169,7 @@ class Screen:
 
 
 def screen(
-    conn,
+    conn: Connection,
     *,
     account_id: int,
     numbers: list[str],
