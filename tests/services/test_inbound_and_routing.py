@@ -6,7 +6,7 @@ from sqlalchemy import select
 from tests.support import fetch_all, make_customer
 
 from relais.services import routing
-from relais.services.inbound import record_inbound
+from relais.services.delivery_reports import record_inbound
 from relais.services.sending import Recipient, Submission, send
 from relais.store.tables import blacklist, inbound_messages, messages
 

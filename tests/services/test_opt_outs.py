@@ -13,7 +13,7 @@ from tests.support import fetch_all, make_customer
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
 from relais.services import opt_outs
-from relais.services.inbound import record_inbound
+from relais.services.delivery_reports import record_inbound
 from relais.services.opt_outs import OptOutContact
 from relais.services.sending import Recipient, Submission, send
 from relais.store import outbound

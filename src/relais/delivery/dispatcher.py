@@ -20,15 +20,14 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from relais.core.connector import Connector, ConnectorStatus, InboundSms, Receipt
 from relais.core.instant import to_ms
 from relais.core.routing import DEFAULT_CONNECTOR
-from relais.delivery.connectors.base import Connector, ConnectorStatus, InboundSms
 from relais.delivery.worker import ConnectorWorker
 from relais.errors import RelaisError
-from relais.services.inbound import record_inbound
+from relais.services import delivery_reports
 from relais.services.platform import Platform
 from relais.store import connectors as connector_store
-from relais.store import outbound
 
 log = logging.getLogger("relais.dispatcher")
 
@@ -86,10 +85,10 @@ class Dispatcher:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.running: dict[str, _Running] = {}
         self._last_counts: dict[str, tuple[int, int]] = {}
-        self._receipts: list[tuple[int, outbound.Receipt, _Ack]] = []
+        self._receipts: list[tuple[int, Receipt, _Ack]] = []
         self._inbound: list[tuple[InboundSms, _Ack]] = []
         # Receipts that overtook the storing of their submit, waiting for it.
-        self._early: list[tuple[int, outbound.Receipt, _Ack]] = []
+        self._early: list[tuple[int, Receipt, _Ack]] = []
         self._arrived = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -105,7 +104,7 @@ class Dispatcher:
             ack.future.set_result(None)
         return ack
 
-    def receipts(self, receipts: Sequence[outbound.Receipt]) -> asyncio.Future[None]:
+    def receipts(self, receipts: Sequence[Receipt]) -> asyncio.Future[None]:
         now_ms = to_ms(self.platform.clock())
         ack = self._ack(len(receipts))
         self._receipts.extend((now_ms, r, ack) for r in receipts)
@@ -274,12 +273,8 @@ class Dispatcher:
         while self._receipts:
             batch, self._receipts = self._receipts[:2000], self._receipts[2000:]
             try:
-                moved, unmatched = await self.platform.db.write(
-                    lambda conn, batch=batch: outbound.apply_receipts(
-                        conn, [r for _, r, _ in batch]
-                    ),
-                    # Their own lane: a carrier waits for this commit before it sends more.
-                    lane="receipts",
+                moved, unmatched = await delivery_reports.apply_receipts(
+                    self.platform, [r for _, r, _ in batch]
                 )
             except Exception:
                 self._receipts = batch + self._receipts
@@ -303,7 +298,7 @@ class Dispatcher:
         while self._inbound:
             batch_in, self._inbound = self._inbound[:500], self._inbound[500:]
             try:
-                await record_inbound(
+                await delivery_reports.record_inbound(
                     self.platform,
                     stop_keywords=self.platform.settings.stop_keywords,
                     messages=[
@@ -329,12 +324,9 @@ class Dispatcher:
         """Settle multi-part messages whose carrier reported one part, and expire messages
         that never got a final receipt."""
         now_ms = to_ms(self.platform.clock())
-        await self.platform.db.write(
-            lambda conn: (
-                outbound.settle_partial_deliveries(conn, before_ms=now_ms - self.part_grace_ms),
-                outbound.expire_unreported(
-                    conn, submitted_before_ms=now_ms - self.validity_ms, now_ms=now_ms
-                ),
-            ),
-            lane="delivery",
+        await delivery_reports.settle_overdue(
+            self.platform,
+            now_ms=now_ms,
+            part_grace_ms=self.part_grace_ms,
+            validity_ms=self.validity_ms,
         )

@@ -11,10 +11,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from relais.core.connector import Connector
 from relais.core.instant import to_ms
-from relais.delivery.connectors.base import Connector
+from relais.services import delivery_reports
 from relais.services.platform import Platform
-from relais.store import outbound
 
 log = logging.getLogger("relais.dispatcher")
 
@@ -88,23 +88,18 @@ class ConnectorWorker:
     async def dispatch_once(self) -> int:
         """Claim one batch of due messages for this connector and submit it; how many."""
         now_ms = to_ms(self.platform.clock())
-        batch = await self.platform.db.write(
-            lambda conn: outbound.claim_due(
-                conn,
-                connector=self.name,
-                now_ms=now_ms,
-                limit=self.batch_size,
-                lease_ms=self.lease_ms,
-            ),
-            lane="delivery",
+        batch = await delivery_reports.claim_due(
+            self.platform,
+            connector=self.name,
+            now_ms=now_ms,
+            limit=self.batch_size,
+            lease_ms=self.lease_ms,
         )
         if not batch:
             return 0
         outcomes = await self.connector.submit(batch)
         done_ms = to_ms(self.platform.clock())
-        await self.platform.db.write(
-            lambda conn: outbound.record_submits(conn, outcomes, now_ms=done_ms), lane="delivery"
-        )
+        await delivery_reports.record_submits(self.platform, outcomes, now_ms=done_ms)
         self.submitted += len(outcomes)
         self.on_recorded()
         return len(batch)

@@ -221,6 +221,12 @@ def receipt_from_pdu(pdu: DeliverSm | DataSm) -> DeliveryReceipt | None:
     )
 
 
+def canonical_message_id(raw: str) -> str:
+    """A carrier id as stored: lower-case, no "0x", no leading zeros ("" stays "")."""
+    value = raw.strip().lower().removeprefix("0x")
+    return (value.lstrip("0") or "0") if value else ""
+
+
 def normalize_message_id(raw: str) -> set[str]:
     """The forms under which `raw` may come back: lower-cased, without leading zeros, and
     for a number the same value in the other base ("12345" -> also "3039", and the reverse).
@@ -228,12 +234,10 @@ def normalize_message_id(raw: str) -> set[str]:
     Two ids match when their sets intersect; prefer an exact match when several do, since
     "3039" read in both bases is two different numbers.
     """
-    value = raw.strip().lower()
-    if value.startswith("0x"):
-        value = value[2:]
+    value = raw.strip().lower().removeprefix("0x")
     if not value:
         return set()
-    forms = {value.lstrip("0") or "0"}
+    forms = {canonical_message_id(value)}
     if len(value) <= 64:  # a message_id is at most 64 characters; never parse more
         if value.isascii() and value.isdigit():
             forms.add(format(int(value), "x"))

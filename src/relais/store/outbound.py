@@ -11,7 +11,6 @@ carrier gave it. Receipts move parts; the message takes its final status from it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 
+from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
 from relais.store.tables import campaigns, contacts, message_parts, messages
 
@@ -40,20 +40,6 @@ def _may_become(status: MessageStatus) -> ColumnElement[bool]:
     the statement can run with executemany (expanding IN parameters cannot)."""
     allowed = [literal_column(f"'{s.value}'") for s in PREDECESSORS[status]]
     return messages.c.status.in_(allowed)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    id: int
-    campaign_id: int
-    account_id: int
-    destination: str
-    text: str
-    sender: str | None
-    encoding: str
-    parts: int
-    gsmsmsid: str | None
-    attempts: int
 
 
 def claim_due(
@@ -123,24 +109,6 @@ def claim_due(
             )
         )
     return batch
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitOutcome:
-    """What a connector answers for one message.
-
-    `status` is SENT when the carrier accepted every part, QUEUED when the failure is
-    temporary (the message goes back to the queue, due again after `retry_after_ms`), or a
-    final failure (REJECTED, INVALID_DESTINATION, ROUTE_NOT_AVAILABLE, ...) with `error`
-    naming the cause (e.g. "ESME_RINVDSTADR (0x0000000B)"). `carrier_ids` holds the id the
-    carrier gave each part, in part order, lower-cased and without leading zeros."""
-
-    message_id: int
-    connector: str
-    status: MessageStatus
-    carrier_ids: tuple[str, ...] = ()
-    error: str | None = None
-    retry_after_ms: int | None = None
 
 
 _SUBMITTED = (
@@ -237,21 +205,6 @@ def _mark_npai_contacts(conn: Connection, message_ids: list[int]) -> None:
         .where(contacts.c.id.in_(merged_from.scalar_subquery()), contacts.c.npai.is_(False))
         .values(npai=True)
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """A delivery receipt for one submitted part.
-
-    `carrier_ids` lists the forms the id may have been stored under: first the id exactly as
-    the receipt wrote it (lower-cased, no leading zeros), then its other forms (a carrier may
-    answer submit_sm in decimal and write receipts in hex, or the reverse)."""
-
-    connector: str
-    carrier_ids: tuple[str, ...]
-    status: MessageStatus
-    done_at_ms: int
-    error: str | None = None
 
 
 _PART_DONE = (

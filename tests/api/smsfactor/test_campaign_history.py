@@ -15,7 +15,7 @@ from tests.support import fetch_all, make_customer
 
 from relais.core.status import MessageStatus
 from relais.services import tokens
-from relais.services.inbound import record_inbound
+from relais.services.delivery_reports import record_inbound
 from relais.store.tables import npai
 
 XML = {"Accept": "application/xml"}

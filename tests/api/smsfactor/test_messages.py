@@ -14,7 +14,7 @@ from tests.support import make_customer
 
 from relais.core.status import MessageStatus
 from relais.services import account_policy, moderation, tokens
-from relais.services.inbound import record_inbound
+from relais.services.delivery_reports import record_inbound
 
 XML = {"Accept": "application/xml"}
 ALL_TIME = {"date_start": "2000-01-01 00:00:00", "date_end": "2099-12-31 23:59:59"}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from relais.delivery.connectors.base import InboundSms
+from relais.core.connector import InboundSms, OutboundMessage, Receipt
 from relais.delivery.connectors.smpp import SmppConnector
 from relais.delivery.connectors.smpp_config import SmppSettings
 from relais.smpp import (
@@ -45,7 +45,6 @@ from relais.smpp import (
     format_receipt,
     make_tlvs,
 )
-from relais.store.outbound import OutboundMessage, Receipt
 
 _BIND_KINDS = {
     BindTransceiver: "transceiver",

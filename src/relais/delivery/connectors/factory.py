@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from relais.config import parse_outcome_mix
-from relais.delivery.connectors.base import Connector
+from relais.core.connector import Connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.errors import ConfigError
 from relais.store.connectors import ConnectorRow

@@ -13,11 +13,16 @@ import random
 import secrets
 from collections.abc import Sequence
 
+from relais.core.connector import (
+    ConnectorStatus,
+    DeliverySink,
+    OutboundMessage,
+    Receipt,
+    SubmitOutcome,
+)
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.base import ConnectorStatus, DeliverySink
 from relais.services.platform import utc_now
-from relais.store.outbound import OutboundMessage, Receipt, SubmitOutcome
 
 
 class CarrierSimulator:

@@ -29,10 +29,10 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Final, cast
 
+from relais.core.connector import ConnectorStatus, DeliverySink, OutboundMessage, SubmitOutcome
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.base import ConnectorStatus, DeliverySink
 from relais.delivery.connectors.smpp_config import SmppSettings
-from relais.delivery.connectors.smpp_deliveries import DeliveryInbox, canonical_message_id
+from relais.delivery.connectors.smpp_deliveries import DeliveryInbox
 from relais.delivery.connectors.smpp_pacing import Pacer, ReconnectBackoff, RetryBackoff
 from relais.delivery.connectors.smpp_session import (
     BindKind,
@@ -53,7 +53,7 @@ from relais.smpp import (
     split_for_submit,
     status_name,
 )
-from relais.store.outbound import OutboundMessage, SubmitOutcome
+from relais.smpp.receipts import canonical_message_id
 
 __all__ = ["SmppConnector"]
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from relais.core.connector import DeliverySink, InboundSms, Receipt
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.base import DeliverySink, InboundSms
 from relais.smpp import (
     DataSm,
     DeliverSm,
@@ -24,23 +24,14 @@ from relais.smpp import (
     message_text,
     receipt_from_pdu,
 )
-from relais.smpp.receipts import is_receipt, parse_receipt
-from relais.store.outbound import Receipt
+from relais.smpp.receipts import canonical_message_id, is_receipt, parse_receipt
 
-__all__ = ["DeliveryInbox", "canonical_message_id"]
+__all__ = ["DeliveryInbox"]
 
 log = logging.getLogger("relais.smpp")
 
 FLUSH_INTERVAL_S: Final = 0.005  # receipts and inbound SMS wait at most this for company
 FLUSH_SIZE: Final = 1000  # ... or until this many are buffered
-
-
-def canonical_message_id(raw: str) -> str:
-    """A carrier id as stored: lower-case, no "0x", no leading zeros ("" stays "")."""
-    value = raw.strip().lower()
-    if value.startswith("0x"):
-        value = value[2:]
-    return (value.lstrip("0") or "0") if value else ""
 
 
 def _wall_ms() -> int:

@@ -1,4 +1,6 @@
-"""What the dispatcher needs from a connector, and what a connector hands back.
+"""The connector contract: what the dispatcher hands a connector and what it hands back.
+
+Pure types, so delivery, the store and the services share them without depending on each other.
 
 A connector submits batches of messages and reports, later and on its own schedule,
 delivery receipts and inbound SMS through the `DeliverySink` it was started with. The sink's
@@ -13,7 +15,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from relais.store.outbound import OutboundMessage, Receipt, SubmitOutcome
+from relais.core.status import MessageStatus
 
 __all__ = [
     "Connector",
@@ -24,6 +26,53 @@ __all__ = [
     "Receipt",
     "SubmitOutcome",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    id: int
+    campaign_id: int
+    account_id: int
+    destination: str
+    text: str
+    sender: str | None
+    encoding: str
+    parts: int
+    gsmsmsid: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    """What a connector answers for one message.
+
+    `status` is SENT when the carrier accepted every part, QUEUED when the failure is
+    temporary (the message goes back to the queue, due again after `retry_after_ms`), or a
+    final failure (REJECTED, INVALID_DESTINATION, ROUTE_NOT_AVAILABLE, ...) with `error`
+    naming the cause (e.g. "ESME_RINVDSTADR (0x0000000B)"). `carrier_ids` holds the id the
+    carrier gave each part, in part order, lower-cased and without leading zeros."""
+
+    message_id: int
+    connector: str
+    status: MessageStatus
+    carrier_ids: tuple[str, ...] = ()
+    error: str | None = None
+    retry_after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery receipt for one submitted part.
+
+    `carrier_ids` lists the forms the id may have been stored under: first the id exactly as
+    the receipt wrote it (lower-cased, no leading zeros), then its other forms (a carrier may
+    answer submit_sm in decimal and write receipts in hex, or the reverse)."""
+
+    connector: str
+    carrier_ids: tuple[str, ...]
+    status: MessageStatus
+    done_at_ms: int
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

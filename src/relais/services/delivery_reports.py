@@ -1,0 +1,85 @@
+"""Everything that comes back from carriers, and every status change it causes.
+
+Submit outcomes, delivery receipts, inbound SMS (replies and STOPs) and the sweeps that settle
+what carriers forget all pass through here, never from the dispatcher to the store directly:
+each is one transaction, so whatever else a change must cause (the event a customer's
+webhook is told of) is written in that same transaction, here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
+from relais.core.optout import DEFAULT_STOP_KEYWORDS, is_stop
+from relais.services.platform import Platform
+from relais.store import inbound as inbound_store
+from relais.store import outbound
+
+InboundItem = tuple[str, str, str, str, int]  # connector, source, destination, text, at ms
+
+
+async def claim_due(
+    platform: Platform, *, connector: str, now_ms: int, limit: int, lease_ms: int
+) -> list[OutboundMessage]:
+    """Lease up to `limit` due messages routed to `connector` (see store.outbound)."""
+    return await platform.db.write(
+        lambda conn: outbound.claim_due(
+            conn, connector=connector, now_ms=now_ms, limit=limit, lease_ms=lease_ms
+        ),
+        lane="delivery",
+    )
+
+
+async def record_submits(
+    platform: Platform, outcomes: Sequence[SubmitOutcome], *, now_ms: int
+) -> None:
+    """Store what a connector answered for a batch: sent, back to the queue, or failed."""
+    await platform.db.write(
+        lambda conn: outbound.record_submits(conn, outcomes, now_ms=now_ms), lane="delivery"
+    )
+
+
+async def apply_receipts(
+    platform: Platform, receipts: Sequence[Receipt]
+) -> tuple[int, list[Receipt]]:
+    """Record part receipts: how many messages moved, and the receipts whose part is not
+    known yet (a receipt can overtake the storing of its submit)."""
+    return await platform.db.write(
+        lambda conn: outbound.apply_receipts(conn, receipts),
+        # Their own lane: a carrier waits for this commit before it sends more.
+        lane="receipts",
+    )
+
+
+async def record_inbound(
+    platform: Platform,
+    *,
+    messages: Sequence[InboundItem],
+    stop_keywords: tuple[str, ...] = DEFAULT_STOP_KEYWORDS,
+) -> list[int | None]:
+    """Store inbound SMS with the account each answers (a STOP blacklists its sender); the
+    owning account of each (None when no account ever wrote to that number)."""
+    rows = [
+        inbound_store.InboundRow(
+            connector, source, destination, text, is_stop(text, stop_keywords), at
+        )
+        for connector, source, destination, text, at in messages
+    ]
+    return await platform.db.write(
+        lambda conn: inbound_store.record_inbound(conn, rows), lane="delivery"
+    )
+
+
+async def settle_overdue(
+    platform: Platform, *, now_ms: int, part_grace_ms: int, validity_ms: int
+) -> None:
+    """Settle multi-part messages whose carrier reported one part after `part_grace_ms`, and
+    expire messages with no final receipt `validity_ms` after their submit."""
+
+    def settle(conn: Connection) -> None:
+        outbound.settle_partial_deliveries(conn, before_ms=now_ms - part_grace_ms)
+        outbound.expire_unreported(conn, submitted_before_ms=now_ms - validity_ms, now_ms=now_ms)
+
+    await platform.db.write(settle, lane="delivery")
