@@ -268,12 +268,12 @@ async def test_two_dispatchers_never_run_the_same_connector(platform):
 
 
 async def test_connector_definitions_apply_without_restart(platform):
-    from relais.services import routing
+    from relais.services import connectors as connector_service
 
     dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0), reconcile_s=0.05)
     await dispatcher.start()
     try:
-        await routing.put_connector(
+        await connector_service.put_connector(
             platform, actor="test", name="lab", kind="simulator", settings={"receipt_delay_ms": 0}
         )
 
@@ -282,7 +282,7 @@ async def test_connector_definitions_apply_without_restart(platform):
 
         await wait_until(lambda: running({"simulator", "lab"}))
         first = dispatcher.running["lab"].worker.connector
-        await routing.put_connector(
+        await connector_service.put_connector(
             platform, actor="test", name="lab", kind="simulator", settings={"receipt_delay_ms": 5}
         )
 
@@ -291,7 +291,7 @@ async def test_connector_definitions_apply_without_restart(platform):
             return current is not None and current.worker.connector is not first
 
         await wait_until(restarted)
-        await routing.remove_connector(platform, actor="test", name="lab")
+        await connector_service.remove_connector(platform, actor="test", name="lab")
         await wait_until(lambda: running({"simulator"}))
     finally:
         await dispatcher.stop()

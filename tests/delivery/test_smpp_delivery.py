@@ -14,7 +14,7 @@ from tests.support import fetch_all, make_customer, wait_until
 
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
-from relais.services import routing
+from relais.services import connectors as connector_service
 from relais.services.sending import Recipient, Submission, send
 from relais.simulator.config import SimulatorConfig
 from relais.simulator.server import SmscSimulator
@@ -44,7 +44,7 @@ async def carrier(
     """A simulator on a free port, an SMPP connector routed to it, and a dispatcher."""
     simulator = SmscSimulator(config)
     await simulator.start()
-    await routing.put_connector(
+    await connector_service.put_connector(
         platform,
         actor="test",
         name="smsc",
@@ -63,7 +63,7 @@ async def carrier(
             **settings,
         },
     )
-    await routing.add_route(platform, actor="test", connector="smsc")
+    await connector_service.add_route(platform, actor="test", connector="smsc")
     dispatcher = Dispatcher(
         platform,
         factory=build_connector,

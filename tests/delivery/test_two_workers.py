@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support import fetch_value, free_port, make_customer
 
-from relais.services import routing
+from relais.services import connectors as connector_service
 from relais.services.sending import Recipient, Submission, send
 from relais.simulator.config import SimulatorConfig
 from relais.simulator.server import SmscSimulator
@@ -80,7 +80,7 @@ async def wait_for_delivered(platform, count: int, seconds: float = 60) -> None:
 
 async def configure(platform, port: int, **settings) -> None:
     for name, prefix in (("smsc-a", "3361"), ("smsc-b", "3362")):
-        await routing.put_connector(
+        await connector_service.put_connector(
             platform,
             actor="test",
             name=name,
@@ -93,7 +93,7 @@ async def configure(platform, port: int, **settings) -> None:
                 **settings,
             },
         )
-        await routing.add_route(platform, actor="test", connector=name, prefix=prefix)
+        await connector_service.add_route(platform, actor="test", connector=name, prefix=prefix)
 
 
 async def queue(platform, count: int) -> None:

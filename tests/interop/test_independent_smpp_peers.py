@@ -21,7 +21,7 @@ from tests.support import fetch_all, make_customer, wait_until
 
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
-from relais.services import routing
+from relais.services import connectors as connector_service
 from relais.services.sending import Recipient, Submission, send
 from relais.simulator.server import SmscSimulator
 from relais.store.tables import inbound_messages, messages
@@ -66,14 +66,14 @@ class NodeSmsc:
 async def test_connector_delivers_through_the_npm_smpp_smsc(platform, unused_tcp_port):
     smsc = NodeSmsc(unused_tcp_port)
     try:
-        await routing.put_connector(
+        await connector_service.put_connector(
             platform,
             actor="test",
             name="node",
             kind="smpp",
             settings={"host": "127.0.0.1", "port": unused_tcp_port, "system_id": "relais"},
         )
-        await routing.add_route(platform, actor="test", connector="node")
+        await connector_service.add_route(platform, actor="test", connector="node")
         dispatcher = Dispatcher(platform, factory=build_connector, builtin=None, linger_s=0.01)
         platform.on_queued = dispatcher.wake
         await dispatcher.start()

@@ -38,7 +38,7 @@ class RelaisCollector(Collector):
             for field in ("submitted", "receipts", "inbound", "errors")
         }
         dispatcher = self.platform.dispatcher
-        statuses = dispatcher.statuses() if dispatcher is not None else []  # type: ignore[attr-defined]
+        statuses = dispatcher.statuses() if dispatcher is not None else []
         for status in statuses:
             bound.add_metric([status.name, status.kind], 1.0 if status.bound else 0.0)
             in_flight.add_metric([status.name], status.in_flight)
@@ -48,13 +48,21 @@ class RelaisCollector(Collector):
         yield in_flight
         yield from counters.values()
         if dispatcher is not None:
-            for name, help_text in (
-                ("receipts_applied", "Messages moved by delivery receipts"),
-                ("receipts_unmatched", "Receipts that matched no submitted part"),
-                ("inbound_stored", "Inbound SMS stored"),
+            for name, help_text, value in (
+                (
+                    "receipts_applied",
+                    "Messages moved by delivery receipts",
+                    dispatcher.receipts_applied,
+                ),
+                (
+                    "receipts_unmatched",
+                    "Receipts that matched no submitted part",
+                    dispatcher.receipts_unmatched,
+                ),
+                ("inbound_stored", "Inbound SMS stored", dispatcher.inbound_stored),
             ):
                 family = CounterMetricFamily(f"relais_{name}", help_text)
-                family.add_metric([], getattr(dispatcher, name))
+                family.add_metric([], value)
                 yield family
         db = self.platform.db
         for name in ("groups_committed", "works_committed"):

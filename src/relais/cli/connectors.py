@@ -17,7 +17,8 @@ from relais.cli.common import cli_actor, fail, run
 from relais.core.instant import to_ms
 from relais.delivery.connectors import factory
 from relais.errors import ConfigError, RelaisError
-from relais.services import accounts, routing
+from relais.services import accounts
+from relais.services import connectors as connector_service
 from relais.services.platform import Platform
 from relais.store import connectors as connector_store
 
@@ -52,7 +53,7 @@ def settings_from_options(options: dict[str, Any], extra: list[str]) -> dict[str
 
 async def _store(platform: Platform, name: str, kind: str, settings: dict[str, Any]) -> bool:
     factory.validate(kind, name, settings)
-    return await routing.put_connector(
+    return await connector_service.put_connector(
         platform, actor=cli_actor(), name=name, kind=kind, settings=settings
     )
 
@@ -83,7 +84,7 @@ def connector_add(
 @connector_app.command("remove")
 def connector_remove(name: Annotated[str, typer.Argument()]) -> None:
     """Remove a connector and its routes; its waiting messages are routed again."""
-    moved = run(lambda p: routing.remove_connector(p, actor=cli_actor(), name=name))
+    moved = run(lambda p: connector_service.remove_connector(p, actor=cli_actor(), name=name))
     typer.echo(f"removed; {moved} waiting messages routed again")
 
 
@@ -107,7 +108,7 @@ def connector_list(
     """Connectors with the state their owning process last reported."""
 
     async def action(p: Platform):
-        rows = await routing.list_connectors(p)
+        rows = await connector_service.list_connectors(p)
         leases = await p.db.read(connector_store.lease_holders)
         return rows, leases, to_ms(p.clock())
 
@@ -146,7 +147,7 @@ def connector_test(
     """Open the connector once (an SMPP bind), report whether it came up, close it."""
 
     async def action(p: Platform) -> str:
-        rows = {row.name: row for row in await routing.list_connectors(p)}
+        rows = {row.name: row for row in await connector_service.list_connectors(p)}
         if name not in rows:
             raise ConfigError(f"No connector named {name}")
         connector = factory.build_connector(rows[name])
@@ -211,7 +212,7 @@ async def _add_route(
     priority: int = 0,
 ) -> int:
     account_id = (await accounts.find_account(p, email=account)).id if account else None
-    return await routing.add_route(
+    return await connector_service.add_route(
         p,
         actor=cli_actor(),
         connector=connector,
@@ -250,7 +251,7 @@ def route_add(
 @route_app.command("list")
 def route_list() -> None:
     """`ID CONNECTOR prefix=… country=… account=… sender=… priority=…` lines."""
-    for route in run(routing.list_routes):
+    for route in run(connector_service.list_routes):
         typer.echo(
             f"{route.id}\t{route.connector}\tprefix={route.prefix or '*'}\t"
             f"country={route.country or '*'}\taccount={route.account_id or '*'}\t"
@@ -261,7 +262,7 @@ def route_list() -> None:
 @route_app.command("remove")
 def route_remove(route_id: Annotated[int, typer.Argument()]) -> None:
     try:
-        run(lambda p: routing.remove_route(p, actor=cli_actor(), route_id=route_id))
+        run(lambda p: connector_service.remove_route(p, actor=cli_actor(), route_id=route_id))
     except RelaisError as exc:
         raise fail(exc.detail) from None
     typer.echo("ok")

@@ -20,6 +20,7 @@ from relais.core.status import MessageStatus
 __all__ = [
     "Connector",
     "ConnectorStatus",
+    "DeliveryMonitor",
     "DeliverySink",
     "InboundSms",
     "OutboundMessage",
@@ -118,3 +119,13 @@ class Connector(Protocol):
     async def stop(self) -> None: ...
 
     def status(self) -> ConnectorStatus: ...
+
+
+class DeliveryMonitor(Protocol):
+    """What the operator's metrics read of a process's running dispatcher."""
+
+    receipts_applied: int
+    receipts_unmatched: int
+    inbound_stored: int
+
+    def statuses(self) -> list[ConnectorStatus]: ...

@@ -97,7 +97,7 @@ async def account_policy(platform: Platform, account_id: int) -> AccountPolicy:
             raise NotFound(f"No account {account_id}")
         return policy
 
-    return await platform.settings_cache.get_or_load(_key(account_id), load)  # type: ignore[return-value]
+    return await platform.settings_cache.get_or_load(_key(account_id), AccountPolicy, load)
 
 
 def _require_account(conn, account_id: int) -> policy_store.AccountSettings:

@@ -137,8 +137,8 @@ async def authenticate_password(platform: Platform, email: str, password: str) -
     """Legacy email + password on each request; argon2 runs once per minute per login."""
     key = hashlib.sha256(f"{email}\0{password}".encode()).hexdigest()
     cached = platform.logins.get(key)
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    if isinstance(cached, AccountRef):
+        return cached
     normalized = email.strip().lower()
     row = await platform.db.read(lambda conn: account_store.get_by_email(conn, normalized))
     stored = row.password_hash if row is not None else _DUMMY_HASH

@@ -53,8 +53,8 @@ async def add_credits(
 
 async def price_table(platform: Platform) -> dict[str, int]:
     """Credits per part by country, cached until an edit moves the operator tables' epoch."""
-    return await platform.settings_cache.get_or_load(  # type: ignore[return-value]
-        _PRICE_KEY, lambda: platform.db.read(price_store.price_table)
+    return await platform.settings_cache.get_or_load(
+        _PRICE_KEY, dict, lambda: platform.db.read(price_store.price_table)
     )
 
 

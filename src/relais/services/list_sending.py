@@ -49,9 +49,9 @@ from relais.core.status import CampaignStatus, MessageStatus
 from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.account_policy import AccountPolicy, account_policy
 from relais.services.accounts import refuse_debit, refuse_suspended_sub_account
+from relais.services.connectors import current_table
 from relais.services.credits import price_table, unit_price
 from relais.services.platform import AccountRef, Platform
-from relais.services.routing import current_table
 from relais.services.sending import (
     FloodLimits,
     SendReport,

@@ -8,8 +8,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from relais.config import Settings
+from relais.core.connector import DeliveryMonitor
 from relais.store import cache_epochs
 from relais.store.database import Database, open_database
 
@@ -32,6 +34,9 @@ class AccountRef:
     billing_account_id: int
     parent_id: int | None = None
     unlimited: bool = False
+
+
+CachedT = TypeVar("CachedT")
 
 
 @dataclass
@@ -59,13 +64,16 @@ class TtlCache:
     def forget(self, key: str) -> None:
         self.entries.pop(key, None)
 
-    async def get_or_load(self, key: str, load: Callable[[], Awaitable[object]]) -> object:
-        """The cached value of `key`, loaded (and cached) when missing or stale."""
+    async def get_or_load(
+        self, key: str, kind: type[CachedT], load: Callable[[], Awaitable[CachedT]]
+    ) -> CachedT:
+        """The cached `kind` value of `key`, loaded (and cached) when missing or stale."""
         value = self.get(key)
-        if value is None:
-            value = await load()
-            self.put(key, value)
-        return value
+        if isinstance(value, kind):
+            return value
+        loaded = await load()
+        self.put(key, loaded)
+        return loaded
 
     def clear(self) -> None:
         self.entries.clear()
@@ -86,7 +94,7 @@ class Platform:
     # Called after a campaign due now is committed, so the dispatcher need not poll for it.
     on_queued: Callable[[], None] = lambda: None
     # The process's dispatcher when it runs one (for status pages and metrics).
-    dispatcher: object | None = None
+    dispatcher: DeliveryMonitor | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:

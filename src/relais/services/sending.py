@@ -36,9 +36,9 @@ from relais.core.status import CampaignStatus, MessageStatus, PushType
 from relais.errors import InsufficientCredits, InvalidField, MissingField
 from relais.services.account_policy import AccountPolicy, account_policy
 from relais.services.accounts import refuse_debit, refuse_suspended_sub_account
+from relais.services.connectors import current_table
 from relais.services.credits import balance, price_table, unit_price
 from relais.services.platform import AccountRef, Platform
-from relais.services.routing import current_table
 from relais.store import account_policy as policy_store
 from relais.store import campaigns as campaign_store
 from relais.store import ledger

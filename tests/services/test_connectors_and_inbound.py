@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from tests.support import fetch_all, make_customer
 
-from relais.services import routing
+from relais.services import connectors as connector_service
 from relais.services.delivery_reports import record_inbound
 from relais.services.sending import Recipient, Submission, send
 from relais.store.tables import blacklist, inbound_messages, messages
@@ -62,8 +62,8 @@ async def test_blacklisted_numbers_are_not_sent_nor_charged(platform):
 
 async def test_messages_take_the_route_chosen_at_acceptance(platform):
     shop = await make_customer(platform, credits=10)
-    await routing.add_route(platform, actor="test", connector="orange", prefix="3361")
-    await routing.add_route(platform, actor="test", connector="world")
+    await connector_service.add_route(platform, actor="test", connector="orange", prefix="3361")
+    await connector_service.add_route(platform, actor="test", connector="world")
     await send(
         platform,
         account=shop.account,
@@ -75,7 +75,7 @@ async def test_messages_take_the_route_chosen_at_acceptance(platform):
 
 async def test_no_route_is_a_per_message_failure_that_costs_nothing(platform):
     shop = await make_customer(platform, credits=10)
-    await routing.add_route(platform, actor="test", connector="france", country="FR")
+    await connector_service.add_route(platform, actor="test", connector="france", country="FR")
     report = await send(
         platform,
         account=shop.account,
@@ -93,11 +93,13 @@ async def test_no_route_is_a_per_message_failure_that_costs_nothing(platform):
 
 async def test_removing_a_connector_routes_its_waiting_messages_again(platform):
     shop = await make_customer(platform, credits=10)
-    await routing.put_connector(platform, actor="test", name="old", kind="simulator", settings={})
-    await routing.add_route(platform, actor="test", connector="old", prefix="33")
-    await routing.add_route(platform, actor="test", connector="new")
+    await connector_service.put_connector(
+        platform, actor="test", name="old", kind="simulator", settings={}
+    )
+    await connector_service.add_route(platform, actor="test", connector="old", prefix="33")
+    await connector_service.add_route(platform, actor="test", connector="new")
     await send(platform, account=shop.account, submission=Submission("Hi", [Recipient(MOBILE)]))
-    moved = await routing.remove_connector(platform, actor="test", name="old")
+    moved = await connector_service.remove_connector(platform, actor="test", name="old")
     assert moved == 1
     rows = await fetch_all(platform, select(messages.c.connector))
     assert [r[0] for r in rows] == ["new"]

@@ -26,7 +26,7 @@ async def current_table(platform: Platform) -> RoutingTable:
     async def load() -> RoutingTable:
         return routing_table(await platform.db.read(connector_store.list_routes))
 
-    return await platform.settings_cache.get_or_load(_TABLE_KEY, load)  # type: ignore[return-value]
+    return await platform.settings_cache.get_or_load(_TABLE_KEY, RoutingTable, load)
 
 
 def validate_name(name: str) -> str:
