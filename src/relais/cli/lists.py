@@ -96,6 +96,7 @@ class CsvContacts:
                 f"No number column in the header {line.strip()!r}: name one of "
                 f"{', '.join(NUMBER_COLUMNS)}"
             )
+        self.number_column = number
         self.columns = (number, *(names.index(n) if n in names else None for n in INFOS))
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
 
@@ -113,7 +114,7 @@ class CsvContacts:
         self.close()
 
     def __iter__(self) -> Iterator[list[str | None]]:
-        number, *infos = self.columns
+        number, infos = self.number_column, self.columns[1:]
         present = [(slot, index) for slot, index in enumerate(infos, 1) if index is not None]
         width = max(i for i in self.columns if i is not None) + 1
         blank: list[str | None] = [None] * 5

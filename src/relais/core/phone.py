@@ -72,7 +72,7 @@ class _Plan:
     def __init__(self, meta: PhoneMetadata) -> None:
         general = meta.general_desc
         lengths = tuple(general.possible_length) if general else ()
-        if not lengths:
+        if general is None or not lengths:
             raise _Unsupported  # phonenumbers would index an empty tuple
         self.general = re.compile(general.national_number_pattern or "(?!)")
         self.prefix = re.compile(meta.national_prefix_for_parsing or "(?!)")
@@ -109,8 +109,8 @@ class _Plan:
 
 def _validators(meta: PhoneMetadata, lengths: tuple[int, ...]) -> dict[int, re.Pattern[str]]:
     """Per NSN length, one regex: general pattern AND any type pattern allowed at that length."""
-    general = meta.general_desc.national_number_pattern
-    names = _TYPE_DESCS + _RARE_DESCS
+    general = meta.general_desc.national_number_pattern if meta.general_desc else None
+    names: tuple[str, ...] = _TYPE_DESCS + _RARE_DESCS
     if not meta.same_mobile_and_fixed_line_pattern:
         names = ("mobile", *names)
     descs = [d for d in (getattr(meta, n) for n in names) if d and d.national_number_pattern]
@@ -142,7 +142,8 @@ _PLANS: dict[tuple[str, int], _Plan | None] = {}
 def _plan(meta: PhoneMetadata | None) -> _Plan | None:
     if meta is None:
         return None
-    return _cached(_PLANS, (meta.id, meta.country_code), lambda: _Plan(meta))
+    key: tuple[str, int] = (meta.id, meta.country_code or 0)
+    return _cached(_PLANS, key, lambda: _Plan(meta))
 
 
 class _Country:
@@ -239,7 +240,7 @@ class _Home:
     def __init__(self, region: str) -> None:
         meta = PhoneMetadata.metadata_for_region(region)
         plan = _plan(meta)
-        country = _country(meta.country_code) if meta is not None else None
+        country = _country(meta.country_code) if meta is not None and meta.country_code else None
         if meta is None or plan is None or country is None:
             raise _Unsupported
         self.country, self.plan = country, plan

@@ -55,7 +55,9 @@ def refuse_suspended_sub_account(conn, account: AccountRef) -> None:
     """In a send's transaction: a sub-account (or its parent) suspended since this process
     cached it is refused. Main accounts need no query: their own debit checks it."""
     if account.parent_id is not None:
-        refuse_suspended(account_store.get_by_id(conn, account.id))
+        row = account_store.get_by_id(conn, account.id)
+        if row is not None:
+            refuse_suspended(row)
 
 
 async def hash_password(password: str) -> str:

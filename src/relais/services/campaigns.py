@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from relais.core.instant import to_ms
 from relais.core.phone import normalize_recipient
 from relais.core.status import ERROR_STATUSES, CampaignStatus, MessageStatus
@@ -166,7 +168,7 @@ async def cancel_campaign(platform: Platform, *, account: AccountRef, campaign_i
     messages once; the new balance."""
     now_ms = to_ms(platform.clock())
 
-    def work(conn) -> int | None:
+    def work(conn: Connection) -> int:
         refund = campaign_store.cancel_scheduled(
             conn, account_id=account.id, campaign_id=campaign_id, now_ms=now_ms
         )

@@ -232,7 +232,7 @@ async def refuse(platform: Platform, *, actor: str, campaign_id: int) -> Decisio
         )
         payer = ledger.payer_of(conn, campaign_id)
         refunded = refund if payer is not None else 0
-        if refunded:
+        if payer is not None and refunded:
             ledger.credit(
                 conn,
                 account_id=payer,

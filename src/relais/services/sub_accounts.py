@@ -288,6 +288,24 @@ async def transfer_credits(
     )
 
 
+async def transfer_with_parent(
+    platform: Platform, *, actor: str, child_id: int, amount: int, note: str = ""
+) -> tuple[int, int]:
+    """The operator's transfer: between the sub-account `child_id` and its parent, positive
+    amounts to the sub-account; the new (parent, child) balances."""
+    child = await platform.db.read(lambda conn: account_store.operator_view(conn, child_id))
+    if child is None or child.parent_id is None:
+        raise InvalidField("Credits move only between a sub-account and its parent")
+    return await transfer_credits(
+        platform,
+        actor=actor,
+        parent_id=child.parent_id,
+        child_id=child_id,
+        amount=amount,
+        note=note,
+    )
+
+
 async def transfer_between(
     platform: Platform, *, actor: str, from_email: str, to_email: str, amount: int
 ) -> tuple[int, int]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
@@ -60,7 +61,8 @@ _COLUMNS = (
 _WITH_PARENT = accounts.outerjoin(_parent, _parent.c.id == accounts.c.parent_id)
 
 
-def _account(row) -> AccountRow:
+def _account(row: Sequence[Any]) -> AccountRow:
+    (id_, email, password_hash, country, balance, active, parent_id, unlimited) = row[:8]
     own_at, own_reason, parent_at, parent_reason = row[8:]
     if own_at is not None:
         suspension = own_reason or "suspended by the operator"
@@ -68,7 +70,9 @@ def _account(row) -> AccountRow:
         suspension = parent_reason or "the main account is suspended by the operator"
     else:
         suspension = None
-    return AccountRow(*row[:8], suspension=suspension)
+    return AccountRow(
+        id_, email, password_hash, country, balance, active, parent_id, unlimited, suspension
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +101,10 @@ _DETAIL_COLUMNS = (
 )
 
 
-def _details(row) -> AccountDetails:
-    fixed = row[:7]
+def _details(row: Sequence[Any]) -> AccountDetails:
+    id_, email, country, balance, active, parent_id, unlimited = row[:7]
     profile = dict(zip(PROFILE_FIELDS, row[7:], strict=True))
-    return AccountDetails(*fixed, profile=profile)
+    return AccountDetails(id_, email, country, balance, active, parent_id, unlimited, profile)
 
 
 def insert_account(

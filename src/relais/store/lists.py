@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     ARRAY,
+    ColumnElement,
     Connection,
     String,
     and_,
@@ -257,10 +258,10 @@ def contact_page(
     whole, so "+33 6 12 34 56 78" finds 33612345678."""
     in_list = contacts.c.list_id == list_id
     total = conn.execute(select(func.count()).where(in_list)).scalar_one()
-    where = [in_list]
+    where: list[ColumnElement[bool]] = [in_list]
     if search:
         pattern = f"%{_escape_like(search)}%"
-        matches = [contacts.c.destination.like(pattern, escape="\\")]
+        matches: list[ColumnElement[bool]] = [contacts.c.destination.like(pattern, escape="\\")]
         matches += [contacts.c[name].ilike(pattern, escape="\\") for name in INFOS]
         if number:
             matches.append(contacts.c.destination == number)

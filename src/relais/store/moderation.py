@@ -108,7 +108,21 @@ def held_campaigns(conn: Connection, *, limit: int) -> list[HeldCampaign]:
         .order_by(campaigns.c.id)
         .limit(limit)
     )
-    return [HeldCampaign(*row[:7], row[7] or "", *row[8:]) for row in rows]
+    return [
+        HeldCampaign(
+            campaign_id=row[0],
+            account_id=row[1],
+            email=row[2],
+            text=row[3],
+            sender=row[4],
+            recipients=row[5],
+            cost=row[6],
+            reason=row[7] or "",
+            created_at=row[8],
+            send_at=row[9],
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +155,8 @@ def _leave_moderation(conn: Connection, campaign_id: int, status) -> Decided | N
     ).first()
     if row is None:
         return None
-    return Decided(*row[:5], row[5] or "")
+    campaign_id, account_id, status, created_at, send_at, reason = row
+    return Decided(campaign_id, account_id, status, created_at, send_at, reason or "")
 
 
 def approve_campaign(conn: Connection, *, campaign_id: int, now_ms: int) -> Decided | None:

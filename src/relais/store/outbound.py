@@ -38,7 +38,9 @@ _DELIVERED = MessageStatus.DELIVERED.value
 def _may_become(status: MessageStatus) -> ColumnElement[bool]:
     """`status IN (...)` over the states `status` may overwrite, written as SQL literals so
     the statement can run with executemany (expanding IN parameters cannot)."""
-    allowed = [literal_column(f"'{s.value}'") for s in PREDECESSORS[status]]
+    allowed: list[ColumnElement[str]] = [
+        literal_column(f"'{s.value}'") for s in PREDECESSORS[status]
+    ]
     return messages.c.status.in_(allowed)
 
 

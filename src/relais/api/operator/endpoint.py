@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, overload
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -107,6 +107,10 @@ def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *, req
     return value
 
 
+@overload
+def int_query(request: Request, name: str, default: int) -> int: ...
+@overload
+def int_query(request: Request, name: str, default: None = None) -> int | None: ...
 def int_query(request: Request, name: str, default: int | None = None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":

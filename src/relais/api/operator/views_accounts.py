@@ -18,7 +18,6 @@ from relais.services import (
     suspension,
 )
 from relais.services.operator_accounts import describe_account
-from relais.store import accounts as account_store
 
 
 @operator_endpoint
@@ -97,15 +96,10 @@ async def add_credits(platform, actor, request, body) -> tuple[int, Any]:
 @operator_endpoint
 async def transfer_credits(platform, actor, request, body) -> tuple[int, Any]:
     """Positive amounts go from the parent to the sub-account in the path, negative back."""
-    child_id = int_path(request)
-    child = await platform.db.read(lambda conn: account_store.operator_view(conn, child_id))
-    if child is None or child.parent_id is None:
-        raise InvalidField("Credits move only between a sub-account and its parent")
-    parent_balance, child_balance = await sub_accounts.transfer_credits(
+    parent_balance, child_balance = await sub_accounts.transfer_with_parent(
         platform,
         actor=actor,
-        parent_id=child.parent_id,
-        child_id=child_id,
+        child_id=int_path(request),
         amount=field(body, "amount", int),
         note=field(body, "note", str, required=False) or "",
     )

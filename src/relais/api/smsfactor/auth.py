@@ -86,9 +86,9 @@ async def authenticate(platform: Platform, request: Request, body: dict[str, Any
         if scheme.lower() != "bearer":
             raise AuthenticationFailed("Token invalide")
         return await _token(platform, request, token.strip())
-    token = query.get("token")
-    if token is not None:
-        return await _token(platform, request, token)
+    query_token = query.get("token")
+    if query_token is not None:
+        return await _token(platform, request, query_token)
     username = headers.get("sfusername")
     if username is not None:
         return await accounts.authenticate_password(

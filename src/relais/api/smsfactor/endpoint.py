@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -66,6 +66,10 @@ def resource_id(raw: str, *, what: str = "resource") -> int:
     return value
 
 
+@overload
+def int_param(params: Any, name: str, default: int) -> int: ...
+@overload
+def int_param(params: Any, name: str, default: None) -> int | None: ...
 def int_param(params: Any, name: str, default: int | None) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
