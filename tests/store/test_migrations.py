@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema tables.py declares, on both backends."""
+"""The migrations build exactly the schema store/tables/ declares, on both backends."""
 
 from __future__ import annotations
 

@@ -1,0 +1,62 @@
+"""The schema, in SQLAlchemy Core. Instants are Unix milliseconds (see core.instant);
+money is integer credits; enum columns hold the lowercase enum values.
+
+One module per concept; this package is the schema's one public face."""
+
+from __future__ import annotations
+
+from relais.store.tables.accounts import (
+    accounts,
+    api_tokens,
+    country_caps,
+    country_usage,
+    credit_ledger,
+    prices,
+)
+from relais.store.tables.base import Id, metadata
+from relais.store.tables.contacts import blacklist, contact_lists, contacts, npai
+from relais.store.tables.operations import (
+    audit_log,
+    cache_epochs,
+    connector_leases,
+    connectors,
+    moderation_rules,
+    operator_tokens,
+    retention_settings,
+    routes,
+)
+from relais.store.tables.sending import (
+    campaign_lists,
+    campaigns,
+    inbound_messages,
+    message_parts,
+    messages,
+)
+
+__all__ = [
+    "Id",
+    "accounts",
+    "api_tokens",
+    "audit_log",
+    "blacklist",
+    "cache_epochs",
+    "campaign_lists",
+    "campaigns",
+    "connector_leases",
+    "connectors",
+    "contact_lists",
+    "contacts",
+    "country_caps",
+    "country_usage",
+    "credit_ledger",
+    "inbound_messages",
+    "message_parts",
+    "messages",
+    "metadata",
+    "moderation_rules",
+    "npai",
+    "operator_tokens",
+    "prices",
+    "retention_settings",
+    "routes",
+]
