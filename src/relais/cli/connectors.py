@@ -109,7 +109,7 @@ def connector_list(
 
     async def action(p: Platform):
         rows = await connector_service.list_connectors(p)
-        leases = await p.db.read(connector_store.lease_holders)
+        leases = await connector_service.lease_holders(p)
         return rows, leases, to_ms(p.clock())
 
     rows, leases, now_ms = run(action)

@@ -66,6 +66,11 @@ async def list_connectors(platform: Platform) -> list[connector_store.ConnectorR
     return await platform.db.read(connector_store.list_connectors)
 
 
+async def lease_holders(platform: Platform) -> dict[str, connector_store.LeaseRow]:
+    """Which process holds each connector's bind, with the state it last reported."""
+    return await platform.db.read(connector_store.lease_holders)
+
+
 async def remove_connector(platform: Platform, *, actor: str, name: str) -> int:
     """Remove a connector and its routes; its waiting messages are routed again (or fail
     with no route). Returns how many waiting messages were moved."""
