@@ -27,7 +27,7 @@ from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.services import accounts, routing
 from relais.services.platform import Platform
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.migrate import upgrade
 from relais.store.tables import messages
 
