@@ -33,8 +33,8 @@ from relais.cli.common import fail, run
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField
-from relais.services import accounts, list_import, lists
-from relais.services.list_import import ImportReport
+from relais.services import accounts, lists
+from relais.services.list_import import BATCH_SIZE, ImportReport, import_contacts
 from relais.services.lists import INFOS, MAX_INFO, ListPage, ListSummary
 from relais.services.platform import Platform
 
@@ -171,7 +171,7 @@ def list_import(
     encoding: Annotated[str, typer.Option(help="The file's text encoding")] = "utf-8-sig",
     batch_size: Annotated[
         int, typer.Option(help="Contacts per transaction", min=1, max=100_000)
-    ] = list_import.BATCH_SIZE,
+    ] = BATCH_SIZE,
 ) -> None:
     """Import contacts from a CSV file: a number column named value, number, phone,
     destination or gsm, and optional info1..info4 columns. Numbers are normalized with
@@ -187,7 +187,7 @@ def list_import(
         with CsvContacts(file, delimiter=delimiter, encoding=encoding) as rows:
             with _progress_bar() as bar:
                 task = bar.add_task("import", total=total, contacts=0)
-                report = await list_import.import_contacts(
+                report = await import_contacts(
                     p,
                     account=account,
                     rows=rows,

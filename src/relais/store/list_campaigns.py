@@ -109,6 +109,7 @@ def contact_page(
         "upto": upto,
         "limit": limit,
     }
+    rows: Sequence[Any]
     if conn.dialect.name == "postgresql":
         conn.execute(NO_JIT)
         rows = fetch_pg(conn, _PAGE_PG, params)

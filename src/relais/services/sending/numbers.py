@@ -109,8 +109,8 @@ def screen(
         recent = {n: (sum(by.values()), by.get(text, 0)) for n, by in counts.items()}
     if not numbers:
         return Screen(set(), set(), recent)
-    listed, unreachable = screening_store.listed_among(conn, account_id=account_id, numbers=numbers)
-    return Screen(listed, unreachable, recent)
+    blacklisted, npai = screening_store.listed_among(conn, account_id=account_id, numbers=numbers)
+    return Screen(blacklisted, npai, recent)
 
 
 def _messages(

@@ -8,7 +8,7 @@ per-contact work to the merge, one screening verdict and the route and price loo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -159,7 +159,7 @@ async def pages(
     *,
     room: CapRoom,
     build: bool,
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     """The campaign's contacts as planned pages, list after list, each page by its own short
     read. The next page is read while this one is planned and used (two pages at most in
     memory): the database works while Python merges."""
