@@ -122,6 +122,7 @@ def _messages(
     counters = report.counters
     seen: set[str] = set()
     rows: list[dict] = []
+    due_ms = plan.due_ms
     queued = MessageStatus.QUEUED.value
     unroutable = MessageStatus.ROUTE_NOT_AVAILABLE.value
     for recipient in submission.recipients:
@@ -156,7 +157,7 @@ def _messages(
                 "parts": parts,
                 "cost": cost,
                 "status": status,
-                "due_at": plan.due_ms,
+                "due_at": due_ms,
                 "connector": connector,
                 "done_at": done,
                 "error": None if connector else "no route",
