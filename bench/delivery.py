@@ -25,9 +25,10 @@ from sqlalchemy import func, select
 from relais.config import Settings
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
-from relais.services import accounts, routing
+from relais.services import accounts
+from relais.services import connectors as connector_service
 from relais.services.platform import Platform
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.migrate import upgrade
 from relais.store.tables import messages
 
@@ -90,7 +91,7 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
             credits=10 * count,
         )
         account = await accounts.find_account(platform, email="bench@relais.local")
-        await routing.put_connector(
+        await connector_service.put_connector(
             platform,
             actor="bench",
             name="smsc",
@@ -103,7 +104,7 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
                 "window": window,
             },
         )
-        await routing.add_route(platform, actor="bench", connector="smsc")
+        await connector_service.add_route(platform, actor="bench", connector="smsc")
         started = time.perf_counter()
         for first in range(0, count, 500):
             size = min(500, count - first)

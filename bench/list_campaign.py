@@ -1,10 +1,10 @@
 """List campaign benchmark: a CSV of N contacts imported as `relais list import` does it,
-then one merged campaign sent to the list through `services.list_sending.send_lists` (the
+then one merged campaign sent to the list through `services.sending.lists.send_lists` (the
 code path of POST /send/lists), in process.
 
 Per backend, two child processes so each peak memory is its own (ru_maxrss):
 1. import: the CSV (number and three infos, names of varying length so merged texts differ
-   in length) read by the CLI's `CsvContacts` into `services.lists.import_contacts`;
+   in length) read by the CLI's `CsvContacts` into `services.list_import.import_contacts`;
    prints contacts/s, wall time and peak memory;
 2. send: one `send_lists` call (survey, up-front debit, pages written, refund); prints
    recipients/s, wall time and peak memory.
@@ -56,8 +56,8 @@ def generate_csv(path: Path, count: int) -> int:
 async def run_send(url: str, account_id: int, list_id: int, simulate: bool) -> dict:
     from relais.config import Settings
     from relais.services import accounts
-    from relais.services.list_sending import ListSubmission, send_lists
     from relais.services.platform import Platform
+    from relais.services.sending.lists import ListSubmission, send_lists
     from relais.store import accounts as account_store
 
     platform = Platform.open(Settings(database_url=url, dispatcher_enabled=False))

@@ -1,6 +1,6 @@
 """Contact list import benchmark: a generated CSV of N contacts (number, info1, info2)
 imported in process as `relais list import` does it (its `CsvContacts` reader feeding
-`services.lists.import_contacts`), on a fresh SQLite file and on PostgreSQL.
+`services.list_import.import_contacts`), on a fresh SQLite file and on PostgreSQL.
 
 Prints, per backend: contacts/s, wall time, peak memory (ru_maxrss of the importing
 process), the process's CPU time (on SQLite it includes the database work; on PostgreSQL
@@ -62,7 +62,7 @@ async def run_import(
     timed away) for a campaign to be sent to it."""
     from relais.cli.lists import CsvContacts
     from relais.config import Settings
-    from relais.services import accounts, lists
+    from relais.services import accounts, list_import, lists
     from relais.services.platform import Platform
     from relais.store.migrate import upgrade
 
@@ -76,12 +76,14 @@ async def run_import(
         account = await accounts.find_account(platform, email=email)
         list_id = None
         if existing:
-            created = await lists.create_list(platform, account=account, name="bench", contacts=[])
+            created = await list_import.create_list(
+                platform, account=account, name="bench", contacts=[]
+            )
             list_id = created.list_id
         started = time.perf_counter()
         cpu_started = time.process_time()
         with CsvContacts(csv_path) as rows:
-            report = await lists.import_contacts(
+            report = await list_import.import_contacts(
                 platform,
                 account=account,
                 rows=rows,

@@ -14,8 +14,9 @@ from relais.config import Settings
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
-from relais.services import list_sending, retention
+from relais.services import retention
 from relais.services.platform import Platform
+from relais.services.sending import recovery
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
         asyncio.create_task(
             every(
                 RECOVER_PREPARING_SECONDS,
-                lambda: list_sending.recover_preparing(platform),
+                lambda: recovery.recover_preparing(platform),
                 "preparing campaigns",
             )
         ),

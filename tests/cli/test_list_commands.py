@@ -12,8 +12,8 @@ from tests.support import fetch_all, fetch_value, make_customer, relais
 
 from relais.cli.lists import CsvContacts
 from relais.errors import InvalidField
-from relais.services import lists
-from relais.services.lists import NewContact
+from relais.services import list_import
+from relais.services.list_import import NewContact
 from relais.store.tables import contact_lists, contacts
 
 CSV = (
@@ -85,7 +85,7 @@ async def test_import_into_an_existing_list_counts_numbers_it_holds(
     database_url, platform, tmp_path
 ):
     customer = await make_customer(platform)
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform, account=customer.account, name="Old", contacts=[NewContact("33612345677")]
     )
     done = relais(
@@ -123,7 +123,7 @@ async def test_import_with_a_given_delimiter(database_url, platform, tmp_path):
 async def test_import_refusals_exit_1_and_store_nothing(database_url, platform, tmp_path):
     customer = await make_customer(platform)
     other = await make_customer(platform, email="other@example.com")
-    foreign = await lists.create_list(
+    foreign = await list_import.create_list(
         platform, account=other.account, name="Theirs", contacts=[NewContact("33612345670")]
     )
     before = await table_counts(platform)
@@ -148,13 +148,15 @@ async def test_import_refusals_exit_1_and_store_nothing(database_url, platform, 
 
 async def test_list_show_and_delete(database_url, platform):
     customer = await make_customer(platform)
-    first = await lists.create_list(
+    first = await list_import.create_list(
         platform,
         account=customer.account,
         name="First list",
         contacts=[NewContact("33612345678", "Ada", None, None, "x"), NewContact("33612345677")],
     )
-    second = await lists.create_list(platform, account=customer.account, name="Second", contacts=[])
+    second = await list_import.create_list(
+        platform, account=customer.account, name="Second", contacts=[]
+    )
     shown = relais(database_url, "list", "list", "--email", customer.email)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -195,9 +197,9 @@ async def test_list_show_and_delete(database_url, platform):
 async def import_text(platform, account, tmp_path: Path, data: bytes, **options):
     path = tmp_path / "in.csv"
     path.write_bytes(data)
-    batch_size = options.pop("batch_size", lists.BATCH_SIZE)
+    batch_size = options.pop("batch_size", list_import.BATCH_SIZE)
     with CsvContacts(path, **options) as rows:
-        report = await lists.import_contacts(
+        report = await list_import.import_contacts(
             platform, account=account, rows=rows, name="csv", batch_size=batch_size
         )
     return report, rows.truncated

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from tests.support import fetch_all, make_customer, relais
 
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.tables import audit_log, campaigns, messages, retention_settings
 
 ENDLESS = "message -1\nlist -1\nsurvey -1\ncampaign -1\n"

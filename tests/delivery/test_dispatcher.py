@@ -14,7 +14,7 @@ from relais.delivery.connectors.factory import build_connector
 from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
 from relais.delivery.worker import ConnectorWorker
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import connectors as connector_store
 from relais.store import outbound
 from relais.store.tables import messages

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.support import fetch_value, free_port, make_customer
 
 from relais.services import connectors as connector_service
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.simulator.config import SimulatorConfig
 from relais.simulator.server import SmscSimulator
 from relais.store import connectors as connector_store

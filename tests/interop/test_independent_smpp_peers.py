@@ -22,7 +22,7 @@ from tests.support import fetch_all, make_customer, wait_until
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.services import connectors as connector_service
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.simulator.server import SmscSimulator
 from relais.store.tables import inbound_messages, messages
 

@@ -15,7 +15,7 @@ from tests.support import fetch_all, fetch_value, make_customer
 from relais.errors import InvalidField, InvalidSender, NotFound
 from relais.services import account_policy, accounts, campaigns, sub_accounts
 from relais.services.platform import Platform
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import audit
 from relais.store.tables import campaigns as campaigns_table
 from relais.store.tables import country_usage, messages

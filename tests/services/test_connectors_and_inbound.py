@@ -7,7 +7,7 @@ from tests.support import fetch_all, make_customer
 
 from relais.services import connectors as connector_service
 from relais.services.delivery_reports import record_inbound
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.tables import blacklist, inbound_messages, messages
 
 MOBILE = "33612345678"

@@ -13,9 +13,9 @@ from tests.support import fetch_all, fetch_value, make_customer
 
 from relais.core.schedule import PARIS
 from relais.errors import InvalidField, NotFound
-from relais.services import lists, retention
-from relais.services.lists import NewContact
-from relais.services.sending import Recipient, Submission, send
+from relais.services import list_import, lists, retention
+from relais.services.list_import import NewContact
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.tables import campaign_lists, contact_lists, contacts
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=PARIS)
@@ -42,7 +42,7 @@ async def list_count(platform) -> int:
 async def test_import_commits_one_transaction_per_batch_and_reports_progress(platform, customer):
     rows = [(f"3361234{i:04d}", f"n{i}", None, None, None) for i in range(23)]
     seen: list[tuple[int, int]] = []
-    report = await lists.import_contacts(
+    report = await list_import.import_contacts(
         platform,
         account=customer.account,
         rows=iter(rows),
@@ -64,7 +64,7 @@ async def test_import_counts_duplicates_across_batches_and_invalid_numbers(platf
         ("0612345678", "again", None, None, None),  # same as the first, in another batch
         ("+80012345678", None, None, None, None),  # non-geographic: no two-letter country
     ]
-    report = await lists.import_contacts(
+    report = await list_import.import_contacts(
         platform, account=customer.account, rows=rows, name="Mixed", batch_size=2
     )
     assert (report.contacts, report.invalid, report.duplicates) == (6, 3, 1)
@@ -75,14 +75,14 @@ async def test_import_counts_duplicates_across_batches_and_invalid_numbers(platf
 
 
 async def test_import_into_an_existing_list_skips_numbers_it_holds(platform, customer):
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform,
         account=customer.account,
         name="Existing",
         contacts=[NewContact("33612345678", "first")],
     )
     rows = [("33612345678", "second", None, None, None), ("33612345677", None, None, None, None)]
-    report = await lists.import_contacts(
+    report = await list_import.import_contacts(
         platform, account=customer.account, rows=rows, list_id=created.list_id, batch_size=1
     )
     assert (report.list_id, report.contacts, report.duplicates) == (created.list_id, 2, 1)
@@ -93,12 +93,12 @@ async def test_import_into_an_existing_list_skips_numbers_it_holds(platform, cus
 
 
 async def test_import_into_another_accounts_list_is_not_found(platform, customer):
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform, account=customer.account, name="Mine", contacts=[NewContact("33612345678")]
     )
     other = await make_customer(platform, email="other@example.com")
     with pytest.raises(NotFound):
-        await lists.import_contacts(
+        await list_import.import_contacts(
             platform,
             account=other.account,
             rows=[("33612345677", None, None, None, None)],
@@ -116,7 +116,7 @@ def rows_then_error(good: int):
 
 async def test_import_that_fails_midway_keeps_committed_batches_and_says_so(platform, customer):
     with pytest.raises(InvalidField, match=r"line 12: unreadable \(8 contacts were imported into"):
-        await lists.import_contacts(
+        await list_import.import_contacts(
             platform, account=customer.account, rows=rows_then_error(10), name="H", batch_size=4
         )
     ((list_id,),) = await fetch_all(platform, select(contact_lists.c.id))
@@ -125,18 +125,18 @@ async def test_import_that_fails_midway_keeps_committed_batches_and_says_so(plat
 
 async def test_import_that_fails_before_any_commit_leaves_no_new_list(platform, customer):
     with pytest.raises(InvalidField, match=r"^line 5: unreadable$"):
-        await lists.import_contacts(
+        await list_import.import_contacts(
             platform, account=customer.account, rows=rows_then_error(3), name="N", batch_size=4
         )
     assert await list_count(platform) == 0
 
 
 async def test_import_into_an_existing_list_that_fails_keeps_the_list(platform, customer):
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform, account=customer.account, name="Kept", contacts=[NewContact("33612345678")]
     )
     with pytest.raises(InvalidField, match="0 contacts were imported"):
-        await lists.import_contacts(
+        await list_import.import_contacts(
             platform, account=customer.account, rows=rows_then_error(0), list_id=created.list_id
         )
     assert len(await stored(platform, created.list_id)) == 1
@@ -147,7 +147,7 @@ async def test_import_into_an_existing_list_that_fails_keeps_the_list(platform, 
 
 async def test_delete_list_goes_in_batches_and_finishes(platform, customer, monkeypatch):
     monkeypatch.setattr(lists, "DELETE_BATCH", 3)
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform,
         account=customer.account,
         name="Big",
@@ -167,7 +167,7 @@ async def test_delete_list_goes_in_batches_and_finishes(platform, customer, monk
 
 async def list_at(platform, account, moment: datetime, name: str, *numbers: str) -> int:
     platform.clock = lambda: moment
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform, account=account, name=name, contacts=[NewContact(n) for n in numbers]
     )
     return created.list_id
@@ -184,7 +184,7 @@ async def test_retention_deletes_lists_not_used_since_the_cutoff(platform, custo
     recent = await list_at(platform, account, NOW - timedelta(days=10), "Recent", "33612345670")
     grown = await list_at(platform, account, old, "Grown", "33612345671")
     platform.clock = lambda: NOW - timedelta(days=5)
-    await lists.add_contacts(
+    await list_import.add_contacts(
         platform, account=account, list_id=grown, contacts=[NewContact("33612345672")]
     )
     used = await list_at(platform, account, old, "Used", "33612345673")
@@ -227,7 +227,7 @@ async def test_retention_of_endless_lists_deletes_nothing(platform, customer):
 
 
 async def test_npai_flag_survives_until_cleared(platform, customer):
-    created = await lists.create_list(
+    created = await list_import.create_list(
         platform,
         account=customer.account,
         name="N",

@@ -13,11 +13,10 @@ from tests.support import fetch_all, fetch_value, make_customer
 from relais.core.instant import to_ms
 from relais.errors import InvalidField, NotFound
 from relais.services import account_policy, accounts, campaigns, moderation, sub_accounts
-from relais.services.moderation import NotAwaitingModeration, TextRules, links_in
-from relais.services.sending import Recipient, Submission, send
+from relais.services.moderation import NotAwaitingModeration
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import audit, outbound
 from relais.store.ledger import ledger_sum
-from relais.store.moderation import RuleRow
 from relais.store.tables import accounts as accounts_table
 from relais.store.tables import campaigns as campaigns_table
 from relais.store.tables import country_usage, credit_ledger, messages
@@ -93,55 +92,7 @@ async def moderation_rule(platform, account_id: int | None, kind: str, value: st
     )
 
 
-# --- matching ------------------------------------------------------------------------------
-
-
-def rules(*pairs: tuple[str, str]) -> TextRules:
-    return TextRules.compile(
-        RuleRow(i, None, kind, value, 0) for i, (kind, value) in enumerate(pairs)
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "held"),
-    [
-        ("Casino tonight", True),
-        ("best CASINO.", True),
-        ("(casino)", True),
-        ("casinos tonight", False),
-        ("thecasino", False),
-        ("Win FREE   money now", True),
-        ("free moneybags", False),
-    ],
-)
-def test_word_rules_match_whole_words_in_any_case(text, held):
-    reason = rules(("word", "casino"), ("word", "free money")).reason(text)
-    assert (reason is not None) == held
-
-
-@pytest.mark.parametrize(
-    ("text", "hosts"),
-    [
-        ("Go to https://Shop.Example.com/promo?x=1", ["shop.example.com"]),
-        ("see www.bit.ly/abc", ["www.bit.ly"]),
-        ("visit example.fr!", ["example.fr"]),
-        ("http://user@evil.io:8080/x", ["evil.io"]),
-        ("Click <-short->", [""]),
-        ("write to a@b.com", []),
-        ("Bonjour.Merci, v2.0", []),
-    ],
-)
-def test_links_are_found_with_or_without_a_scheme(text, hosts):
-    assert links_in(text) == hosts
-
-
-def test_link_rule_matches_its_domain_and_subdomains_only():
-    by_domain = rules(("link", "example.com"))
-    assert by_domain.reason("see https://a.example.com/x") == "link: example.com"
-    assert by_domain.reason("see example.com") == "link: example.com"
-    assert by_domain.reason("see example.community and notexample.com") is None
-    assert rules(("link", "*")).reason("see bit.ly/x") == "link: bit.ly"
-    assert rules(("link", "*")).reason("no link here.") is None
+# --- rules -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from relais.core.status import MessageStatus
 from relais.services import opt_outs
 from relais.services.delivery_reports import record_inbound
 from relais.services.opt_outs import OptOutContact
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import outbound
 from relais.store.tables import (
     blacklist,

@@ -18,7 +18,7 @@ from relais.errors import StorageError
 from relais.services import campaigns as campaign_service
 from relais.services import retention, sub_accounts
 from relais.services.accounts import find_account
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import retention as store
 from relais.store.inbound import InboundRow, record_inbound
 from relais.store.retention import Batch

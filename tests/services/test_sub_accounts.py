@@ -19,7 +19,7 @@ from relais.errors import (
 )
 from relais.services import accounts, campaigns, credits, sub_accounts, tokens
 from relais.services.platform import Platform
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.ledger import ledger_sum
 from relais.store.tables import accounts as accounts_table
 from relais.store.tables import campaigns as campaigns_table

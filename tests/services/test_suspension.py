@@ -17,7 +17,7 @@ from relais.errors import AuthenticationFailed, InvalidField
 from relais.server import running
 from relais.services import accounts, credits, sub_accounts, suspension, tokens
 from relais.services.platform import Platform
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import outbound
 from relais.store.tables import audit_log, messages
 

@@ -6,7 +6,7 @@ summary line on stdout: `contacts=N invalid=N duplicates=N id=ID`. `list` prints
 (`ID NUMBER INFO1 INFO2 INFO3 INFO4`), `delete` the number of contacts deleted.
 
 `CsvContacts` reads the file (the CSV dialect is this command's wire format, as JSON and XML
-are the API's); `services.lists.import_contacts` does the rest. bench/lists_import.py uses
+are the API's); `services.list_import.import_contacts` does the rest. bench/lists_import.py uses
 both the same way."""
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField
 from relais.services import accounts, lists
-from relais.services.lists import INFOS, MAX_INFO, ImportReport, ListPage, ListSummary
+from relais.services.list_import import BATCH_SIZE, ImportReport, import_contacts
+from relais.services.lists import INFOS, MAX_INFO, ListPage, ListSummary
 from relais.services.platform import Platform
 
 NUMBER_COLUMNS = ("value", "number", "phone", "destination", "gsm")
@@ -50,7 +51,7 @@ def sniff_delimiter(header: str) -> str:
 
 class CsvContacts:
     """The contacts of a CSV file with a header row, read as a stream: an iterable of
-    (value, info1, info2, info3, info4) for `services.lists.import_contacts`.
+    (value, info1, info2, info3, info4) for `services.list_import.import_contacts`.
 
     The number column is the first named value, number, phone, destination or gsm (any
     case); info1..info4 are optional, other columns ignored. The delimiter is guessed from
@@ -171,7 +172,7 @@ def list_import(
     encoding: Annotated[str, typer.Option(help="The file's text encoding")] = "utf-8-sig",
     batch_size: Annotated[
         int, typer.Option(help="Contacts per transaction", min=1, max=100_000)
-    ] = lists.BATCH_SIZE,
+    ] = BATCH_SIZE,
 ) -> None:
     """Import contacts from a CSV file: a number column named value, number, phone,
     destination or gsm, and optional info1..info4 columns. Numbers are normalized with
@@ -187,7 +188,7 @@ def list_import(
         with CsvContacts(file, delimiter=delimiter, encoding=encoding) as rows:
             with _progress_bar() as bar:
                 task = bar.add_task("import", total=total, contacts=0)
-                report = await lists.import_contacts(
+                report = await import_contacts(
                     p,
                     account=account,
                     rows=rows,

@@ -16,14 +16,15 @@ cache epoch; sending reads the policy through `account_policy`, cached per accou
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relais.core.moderation import TextRules, validate_rule
+from relais.core.screening import CapScope
 from relais.core.sender import validate_sender
 from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
-from relais.services.moderation import TextRules, validate_rule
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import account_policy as policy_store
@@ -37,15 +38,6 @@ MAX_MONTHLY_LIMIT = 10**12
 
 
 @dataclass(frozen=True, slots=True)
-class CapScope:
-    """Caps checked against one usage counter: the account's own, or its parent's (which
-    counts the parent and all its sub-accounts)."""
-
-    account_id: int
-    limits: Mapping[str, int]
-
-
-@dataclass(frozen=True, slots=True)
 class AccountPolicy:
     """What sending needs to know about one account, loaded once and cached."""
 
@@ -54,13 +46,6 @@ class AccountPolicy:
     cap_scopes: tuple[CapScope, ...] = ()
     default_sender: str | None = None
     rules: TextRules = field(default_factory=TextRules)
-
-    @property
-    def capped_countries(self) -> frozenset[str]:
-        return frozenset(c for scope in self.cap_scopes for c in scope.limits)
-
-    def allows(self, country: str) -> bool:
-        return self.allowed_countries is None or country in self.allowed_countries
 
 
 def _key(account_id: int) -> str:

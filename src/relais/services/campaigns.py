@@ -13,8 +13,8 @@ from relais.core.status import ERROR_STATUSES, CampaignStatus, MessageStatus
 from relais.errors import InvalidField, NotCancellable, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
-from relais.store import inbound as inbound_store
 from relais.store import ledger
+from relais.store import opt_outs as opt_out_store
 from relais.store.accounts import get_balance
 
 MAX_PAGE = 1000
@@ -88,7 +88,7 @@ def _extras(conn, account_id: int, ids: list[int]) -> tuple[dict, dict, dict]:
     return (
         campaign_store.status_counts(conn, ids),
         campaign_store.lists_of(conn, ids),
-        inbound_store.stops_per_campaign(conn, account_id=account_id, campaign_ids=ids),
+        opt_out_store.stops_per_campaign(conn, account_id=account_id, campaign_ids=ids),
     )
 
 

@@ -58,13 +58,6 @@ async def price_table(platform: Platform) -> dict[str, int]:
     )
 
 
-def unit_price(table: dict[str, int], country: str) -> int:
-    price = table.get(country)
-    if price is None:
-        price = table.get("*", price_store.DEFAULT_PRICE)
-    return price
-
-
 async def set_price(platform: Platform, *, actor: str, country: str, credits_per_part: int) -> None:
     if isinstance(credits_per_part, bool) or not isinstance(credits_per_part, int):
         raise InvalidField("A price is a whole number of credits per part")

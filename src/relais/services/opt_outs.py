@@ -18,8 +18,8 @@ from relais.core.phone import normalize_recipient
 from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
-from relais.store import npai as npai_store
-from relais.store.npai import OptOutRow
+from relais.store import opt_outs as opt_out_store
+from relais.store.opt_outs import OptOutRow
 
 Kind = Literal["blacklist", "npai"]
 KINDS: tuple[Kind, ...] = ("blacklist", "npai")
@@ -68,7 +68,7 @@ async def list_opt_outs(
     if start < 0 or not 1 <= length <= MAX_PAGE:
         raise InvalidField(f"start must be >= 0 and length between 1 and {MAX_PAGE}")
     rows, total = await platform.db.read(
-        lambda conn: npai_store.list_page(
+        lambda conn: opt_out_store.list_page(
             conn, kind=kind, account_id=account.id, start=start, length=length
         )
     )
@@ -108,7 +108,7 @@ async def add_opt_outs(
     rows = list(entries.values())
 
     def work(conn) -> int:
-        return npai_store.add_entries(
+        return opt_out_store.add_entries(
             conn, kind=kind, account_id=account.id, entries=rows, now_ms=now_ms
         )
 
@@ -124,7 +124,7 @@ async def delete_opt_out(
     _check_kind(kind)
 
     def work(conn) -> bool:
-        return npai_store.delete_entry(conn, kind=kind, account_id=account.id, entry_id=entry_id)
+        return opt_out_store.delete_entry(conn, kind=kind, account_id=account.id, entry_id=entry_id)
 
     if not await platform.db.write(work):
         raise NotFound(f"No {kind} entry {entry_id}")
@@ -142,7 +142,7 @@ async def campaign_stops(
 
     def work(conn) -> list[OptOutRow]:
         _own_campaign(conn, account, campaign_id)
-        return npai_store.campaign_stops(conn, account_id=account.id, campaign_id=campaign_id)
+        return opt_out_store.campaign_stops(conn, account_id=account.id, campaign_id=campaign_id)
 
     return await platform.db.read(work)
 
@@ -155,7 +155,7 @@ async def campaign_npai(
 
     def work(conn) -> list[OptOutRow]:
         _own_campaign(conn, account, campaign_id)
-        return npai_store.campaign_npai(conn, campaign_id=campaign_id)
+        return opt_out_store.campaign_npai(conn, campaign_id=campaign_id)
 
     return await platform.db.read(work)
 
@@ -167,7 +167,7 @@ async def add_campaign_npai(platform: Platform, *, account: AccountRef, campaign
 
     def work(conn) -> int:
         _own_campaign(conn, account, campaign_id)
-        return npai_store.add_campaign_npai(
+        return opt_out_store.add_campaign_npai(
             conn, account_id=account.id, campaign_id=campaign_id, now_ms=now_ms
         )
 

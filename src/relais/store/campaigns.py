@@ -13,16 +13,6 @@ from relais.core.status import CampaignStatus, MessageStatus
 from relais.store.account_policy import month_of, release_usage
 from relais.store.tables import campaign_lists, campaigns, messages
 
-COUNTERS = (
-    "blacklisted",
-    "duplicated",
-    "npai",
-    "invalid",
-    "not_allowed",
-    "flood",
-    "country_limit",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class CampaignRow:

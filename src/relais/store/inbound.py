@@ -1,4 +1,4 @@
-"""Inbound SMS (replies and STOPs) and the blacklist a STOP feeds.
+"""Inbound SMS (replies and STOPs); a STOP feeds the blacklist (store.opt_outs).
 
 A reply belongs to the account that last wrote to its sender, and answers that message's
 campaign. A STOP puts its sender on that account's blacklist once, with the campaign it
@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, bindparam, insert, select
 
-from relais.store.tables import blacklist, contacts, inbound_messages, messages
-
-INFOS = ("info1", "info2", "info3", "info4")
+from relais.store.lists import INFOS
+from relais.store.opt_outs import add_to_blacklist
+from relais.store.tables import contacts, inbound_messages, messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,56 +92,3 @@ def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[int | N
                 infos=contact_infos(conn, last.contact_id),
             )
     return owners
-
-
-def insert_ignoring_listed(conn: Connection, table, rows: Sequence[dict]) -> int:
-    """Insert opt-out rows (blacklist or npai), skipping numbers the account already has
-    there, even ones a concurrent transaction has just added; how many were added."""
-    if not rows:
-        return 0
-    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=["account_id", "destination"])
-        .returning(table.c.id)
-    )
-    return len(conn.execute(statement, list(rows)).all())
-
-
-def add_to_blacklist(
-    conn: Connection,
-    *,
-    account_id: int,
-    destination: str,
-    origin: str,
-    now_ms: int,
-    campaign_id: int | None = None,
-    infos: dict[str, str | None] | None = None,
-) -> bool:
-    """Add a number once; False when it was already there (the first entry is kept)."""
-    row = {
-        "account_id": account_id,
-        "destination": destination,
-        "origin": origin,
-        "created_at": now_ms,
-        "campaign_id": campaign_id,
-        **(infos or dict.fromkeys(INFOS)),
-    }
-    return insert_ignoring_listed(conn, blacklist, [row]) == 1
-
-
-def stops_per_campaign(
-    conn: Connection, *, account_id: int, campaign_ids: Sequence[int]
-) -> dict[int, int]:
-    """Blacklist entries a STOP answering each campaign created (ix_blacklist_campaign_id)."""
-    if not campaign_ids:
-        return {}
-    rows = conn.execute(
-        select(blacklist.c.campaign_id, func.count())
-        .where(
-            blacklist.c.campaign_id.in_(list(campaign_ids)),
-            blacklist.c.account_id == account_id,
-        )
-        .group_by(blacklist.c.campaign_id)
-    )
-    return {campaign_id: count for campaign_id, count in rows}

@@ -6,8 +6,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from relais.store.tables import prices
 
-DEFAULT_PRICE = 1
-
 
 def price_table(conn: Connection) -> dict[str, int]:
     return {row.country: row.credits_per_part for row in conn.execute(select(prices))}

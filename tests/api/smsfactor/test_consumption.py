@@ -10,7 +10,7 @@ from tests.support import make_customer
 
 from relais.core.schedule import PARIS
 from relais.services import campaigns, credits
-from relais.services.sending import Recipient, Submission, send
+from relais.services.sending.numbers import Recipient, Submission, send
 
 FR = ["33612345678", "33612345677", "33612345676"]
 US = "12025550123"

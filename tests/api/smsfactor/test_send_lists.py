@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from tests.support import fetch_all, fetch_value, make_customer
 
 from relais.core.schedule import PARIS
-from relais.services import lists, opt_outs, sub_accounts, tokens
-from relais.services.lists import NewContact
+from relais.services import list_import, opt_outs, sub_accounts, tokens
+from relais.services.list_import import NewContact
 from relais.services.opt_outs import OptOutContact
 from relais.store.ledger import ledger_sum
 from relais.store.tables import (
@@ -30,7 +30,7 @@ TUESDAY = datetime(2026, 7, 7, 10, 0, tzinfo=PARIS)
 
 
 async def make_list(platform, customer, *contacts_: tuple, name: str = "List") -> int:
-    report = await lists.create_list(
+    report = await list_import.create_list(
         platform,
         account=customer.account,
         name=name,

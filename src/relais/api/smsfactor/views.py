@@ -4,34 +4,35 @@ from __future__ import annotations
 
 from relais.api.smsfactor import translate
 from relais.api.smsfactor.endpoint import date_param, endpoint, int_param, path_id
-from relais.services import campaigns, credits, sending
+from relais.services import campaigns, credits
+from relais.services.sending import numbers
 
 
 @endpoint
 async def send_single(platform, account, request, body):
     submission = translate.single_submission(request.query_params)
-    report = await sending.send(platform, account=account, submission=submission)
+    report = await numbers.send(platform, account=account, submission=submission)
     return translate.send_fields(report)
 
 
 @endpoint
 async def simulate_single(platform, account, request, body):
     submission = translate.single_submission(request.query_params)
-    report = await sending.send(platform, account=account, submission=submission, simulate=True)
+    report = await numbers.send(platform, account=account, submission=submission, simulate=True)
     return translate.send_fields(report)
 
 
 @endpoint
 async def send_campaign(platform, account, request, body):
     submission = translate.campaign_submission(body)
-    report = await sending.send(platform, account=account, submission=submission)
+    report = await numbers.send(platform, account=account, submission=submission)
     return translate.send_fields(report)
 
 
 @endpoint
 async def simulate_campaign(platform, account, request, body):
     submission = translate.campaign_submission(body)
-    report = await sending.send(platform, account=account, submission=submission, simulate=True)
+    report = await numbers.send(platform, account=account, submission=submission, simulate=True)
     return translate.send_fields(report)
 
 

@@ -21,8 +21,8 @@ from relais.api.smsfactor import translate
 from relais.api.smsfactor.endpoint import endpoint, resource_id
 from relais.api.smsfactor.translate import as_list, campaign_message, text_field
 from relais.errors import MissingField, NotFound
-from relais.services import list_sending
-from relais.services.list_sending import ListSubmission
+from relais.services.sending import lists as list_sending
+from relais.services.sending.lists import ListSubmission
 
 
 def _list_id(entry: Any) -> int:

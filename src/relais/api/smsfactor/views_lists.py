@@ -18,8 +18,9 @@ from relais.api.smsfactor.translate import as_list, text_field
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.errors import InvalidField, MissingField
-from relais.services import lists
-from relais.services.lists import ContactRow, ImportReport, NewContact
+from relais.services import list_import, lists
+from relais.services.list_import import ImportReport, NewContact
+from relais.services.lists import ContactRow
 
 INFOS = ("info1", "info2", "info3", "info4")
 
@@ -88,11 +89,11 @@ async def post_list(platform, account, request, body):
     list_id = _list_id(spec)
     contacts = _contacts(spec)
     if list_id is None:
-        report = await lists.create_list(
+        report = await list_import.create_list(
             platform, account=account, name=_text(spec, "name"), contacts=contacts
         )
     else:
-        report = await lists.add_contacts(
+        report = await list_import.add_contacts(
             platform, account=account, list_id=list_id, contacts=contacts
         )
     return _import_fields(report)

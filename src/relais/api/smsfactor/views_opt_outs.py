@@ -16,7 +16,7 @@ from relais.core.schedule import format_paris
 from relais.errors import InvalidField, MissingField
 from relais.services import opt_outs
 from relais.services.opt_outs import OptOutContact
-from relais.store.npai import OptOutRow
+from relais.store.opt_outs import OptOutRow
 
 INFOS = ("info1", "info2", "info3", "info4")
 

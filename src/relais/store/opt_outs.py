@@ -1,7 +1,9 @@
-"""The NPAI list (numbers known to reach no one, per account; sends skip them), and what it
-shares with the blacklist: both lists have the same shape, so the paging, adding and
-deleting below serve either, named by `kind` ("blacklist" or "npai").
+"""Opt-outs: the blacklist (STOP list) and the NPAI list (numbers known to reach no one), per
+account; sends skip the numbers on either (store.screening reads them). Both lists have the
+same shape, so the paging, adding and deleting below serve either, named by `kind`
+("blacklist" or "npai").
 
+A STOP reply puts its sender on the blacklist of the account it answers (store.inbound).
 A campaign's NPAI are its messages whose final status says the destination is invalid
 (MessageStatus.INVALID_DESTINATION, from a receipt or from the carrier refusing the submit);
 `add_campaign_npai` copies them into the NPAI list."""
@@ -12,34 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from relais.core.status import MessageStatus
-from relais.store.inbound import INFOS, insert_ignoring_listed
+from relais.store.lists import INFOS
 from relais.store.tables import blacklist, contacts, messages, npai
 
-# Bound parameters per IN (...) query: SQLite allows 32,766 in one statement.
-_CHUNK = 10_000
-
 LISTS: dict[str, Table] = {"blacklist": blacklist, "npai": npai}
-
-
-def npai_among(conn: Connection, *, account_id: int, numbers: Sequence[str]) -> set[str]:
-    """Which of `numbers` are on the account's NPAI list."""
-    return _listed_among(conn, npai, account_id, numbers)
-
-
-def _listed_among(conn: Connection, table: Table, account_id: int, numbers: Sequence[str]):
-    found: set[str] = set()
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = list(numbers[start : start + _CHUNK])
-        found.update(
-            conn.execute(
-                select(table.c.destination).where(
-                    table.c.account_id == account_id, table.c.destination.in_(chunk)
-                )
-            ).scalars()
-        )
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,3 +154,56 @@ def add_campaign_npai(conn: Connection, *, account_id: int, campaign_id: int, no
         for entry in entries
     ]
     return insert_ignoring_listed(conn, npai, rows)
+
+
+def insert_ignoring_listed(conn: Connection, table: Table, rows: Sequence[dict]) -> int:
+    """Insert opt-out rows (blacklist or npai), skipping numbers the account already has
+    there, even ones a concurrent transaction has just added; how many were added."""
+    if not rows:
+        return 0
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["account_id", "destination"])
+        .returning(table.c.id)
+    )
+    return len(conn.execute(statement, list(rows)).all())
+
+
+def add_to_blacklist(
+    conn: Connection,
+    *,
+    account_id: int,
+    destination: str,
+    origin: str,
+    now_ms: int,
+    campaign_id: int | None = None,
+    infos: dict[str, str | None] | None = None,
+) -> bool:
+    """Add a number once; False when it was already there (the first entry is kept)."""
+    row = {
+        "account_id": account_id,
+        "destination": destination,
+        "origin": origin,
+        "created_at": now_ms,
+        "campaign_id": campaign_id,
+        **(infos or dict.fromkeys(INFOS)),
+    }
+    return insert_ignoring_listed(conn, blacklist, [row]) == 1
+
+
+def stops_per_campaign(
+    conn: Connection, *, account_id: int, campaign_ids: Sequence[int]
+) -> dict[int, int]:
+    """Blacklist entries a STOP answering each campaign created (ix_blacklist_campaign_id)."""
+    if not campaign_ids:
+        return {}
+    rows = conn.execute(
+        select(blacklist.c.campaign_id, func.count())
+        .where(
+            blacklist.c.campaign_id.in_(list(campaign_ids)),
+            blacklist.c.account_id == account_id,
+        )
+        .group_by(blacklist.c.campaign_id)
+    )
+    return {campaign_id: count for campaign_id, count in rows}
