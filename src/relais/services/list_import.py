@@ -214,12 +214,12 @@ async def import_contacts(
             chunk = [row for _, row in zip(range(min(SLICE, left)), source, strict=False)]
             if not chunk:
                 break
-            prepared, *counts = batcher.prepare(chunk)
+            prepared, submitted, invalid, duplicates = batcher.prepare(chunk)
             out += prepared
-            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+            totals = [a + b for a, b in zip(totals, (submitted, invalid, duplicates), strict=True)]
             left -= len(chunk)
             await asyncio.sleep(0)
-        return out, *totals
+        return out, totals[0], totals[1], totals[2]
 
     def write(batch: list[tuple]) -> Awaitable[int]:
         return platform.db.write(

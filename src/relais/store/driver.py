@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.engine import Compiled
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import await_only
 
 from relais.errors import StorageError
@@ -27,7 +27,7 @@ def on_asyncpg(conn: Connection, call: Callable[[Any], Awaitable[T]]) -> T:
         raise StorageError(f"database error: {type(exc).__name__}") from exc
 
 
-def fetch_pg(conn: Connection, compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
+def fetch_pg(conn: Connection, compiled: SQLCompiler, params: Mapping[str, Any]) -> list[Any]:
     """The rows of a statement compiled for asyncpg, as asyncpg records (tuples by position)."""
-    args = [params[name] for name in compiled.positiontup]
+    args = [params[name] for name in compiled.positiontup or ()]
     return on_asyncpg(conn, lambda driver: driver.fetch(compiled.string, *args))

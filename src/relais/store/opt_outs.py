@@ -131,7 +131,12 @@ def campaign_npai(conn: Connection, *, campaign_id: int) -> list[OptOutRow]:
     for row in rows:
         if row.destination not in seen:
             seen.add(row.destination)
-            found.append(OptOutRow(row[0], row[1], row[2] or 0, *row[3:]))
+            message_id, destination, done_at, info1, info2, info3, info4, campaign = tuple(row)
+            found.append(
+                OptOutRow(
+                    message_id, destination, done_at or 0, info1, info2, info3, info4, campaign
+                )
+            )
     return found
 
 
