@@ -3,33 +3,44 @@
 PostgreSQL comes from RELAIS_TEST_POSTGRES_URL (default: the machine's server, database
 `test`). If it cannot be reached the run stops with an error: a suite that silently skipped
 half its backends would prove nothing. RELAIS_TEST_BACKENDS=sqlite narrows a local run on
-purpose."""
+purpose. Under pytest-xdist (`-n 2`) each worker has a database of its own beside that one,
+named after it (`test_gw0`, ...), created when missing."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from argon2 import PasswordHasher, profiles
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tests.support import Customer, make_customer
 
 from relais.api.app import create_app
 from relais.config import Settings
 from relais.services import accounts
 from relais.services.platform import Platform
-from relais.store.database import async_url
+from relais.store.database import PostgresDatabase, async_url, postgres_engine
 from relais.store.migrate import upgrade
 from relais.store.tables import metadata
 
-POSTGRES_URL = os.environ.get(
+SHARED_POSTGRES_URL = os.environ.get(
     "RELAIS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+POSTGRES_URL = (
+    make_url(SHARED_POSTGRES_URL)
+    .set(database=f"{make_url(SHARED_POSTGRES_URL).database}_{XDIST_WORKER}")
+    .render_as_string(hide_password=False)
+    if XDIST_WORKER
+    else SHARED_POSTGRES_URL
 )
 BACKENDS = [b for b in os.environ.get("RELAIS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
@@ -38,6 +49,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if "postgresql" not in BACKENDS:
         return
     try:
+        if XDIST_WORKER:
+            asyncio.run(_create_worker_database())
         asyncio.run(_reset_postgres_schema())
     except Exception as exc:  # any failure here must stop the run loudly
         pytest.exit(
@@ -45,6 +58,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             "start it or set RELAIS_TEST_BACKENDS=sqlite explicitly",
             returncode=3,
         )
+
+
+async def _create_worker_database() -> None:
+    name = make_url(POSTGRES_URL).database
+    conn = await asyncpg.connect(SHARED_POSTGRES_URL)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another run's
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
 
 
 async def _reset_postgres_schema() -> None:
@@ -126,9 +150,20 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, dispatcher_enabled=False)
 
 
+@pytest.fixture(scope="session")
+def shared_postgres_engine() -> AsyncEngine:
+    """The engine of every test's PostgreSQL platform: each test's close empties its pool (its
+    connections belong to the test's loop) while its dialect and compiled SQL carry over."""
+    return postgres_engine(async_url(POSTGRES_URL))
+
+
 @pytest.fixture
-async def platform(settings: Settings) -> AsyncIterator[Platform]:
-    platform = Platform.open(settings)
+async def platform(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Platform]:
+    if settings.database_url == POSTGRES_URL:
+        engine = request.getfixturevalue("shared_postgres_engine")
+        platform = Platform(db=PostgresDatabase(POSTGRES_URL, engine=engine), settings=settings)
+    else:
+        platform = Platform.open(settings)
     yield platform
     await platform.close()
 
