@@ -62,7 +62,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 async def _create_worker_database() -> None:
     name = make_url(POSTGRES_URL).database
-    conn = await asyncpg.connect(SHARED_POSTGRES_URL)
+    shared = make_url(SHARED_POSTGRES_URL).set(drivername="postgresql")
+    conn = await asyncpg.connect(shared.render_as_string(hide_password=False))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another run's
