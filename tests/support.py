@@ -1,5 +1,5 @@
 """Helpers shared by tests: customers with credits and a token, direct database reads, the
-`relais` command, free ports, polling."""
+`relais` command (in this process, or as a real process), free ports, polling."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import traceback
 from dataclasses import dataclass
 
+from click.testing import Result
+from typer.testing import CliRunner
+
+from relais.cli import app
 from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
 
@@ -56,7 +62,35 @@ async def wait_until(predicate, seconds: float = 20.0) -> None:
 
 
 def relais(database_url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the `relais` command on `database_url` as an operator would."""
+    """Run a `relais` command on `database_url` in this process, and answer as a process
+    would: exit code, stdout, stderr (with the traceback of an unexpected exception).
+
+    The command runs on a thread of its own: it starts its own event loop, and an async test
+    already runs one on this thread. `relais_process` runs the real console command."""
+    done: list[Result] = []
+    thread = threading.Thread(
+        target=lambda: done.append(
+            CliRunner().invoke(
+                app, list(args), env={"RELAIS_DATABASE_URL": database_url}, prog_name="relais"
+            )
+        ),
+        name="relais-cli",
+    )
+    thread.start()
+    thread.join(timeout)
+    assert done, f"relais {' '.join(args)} did not finish within {timeout} s"
+    result = done[0]
+    stderr = result.stderr
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess(["relais", *args], result.exit_code, result.stdout, stderr)
+
+
+def relais_process(
+    database_url: str, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the `relais` console command on `database_url` as an operator would, in a process
+    of its own (for what only a real process shows)."""
     return subprocess.run(
         [sys.executable, "-m", "relais", *args],
         capture_output=True,

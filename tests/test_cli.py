@@ -1,9 +1,10 @@
-"""`relais` as an admin scripts it: values on stdout, errors on stderr, exit codes."""
+"""`relais` as an admin scripts it: values on stdout, errors on stderr, exit codes. The
+commands run in this process; the console command itself runs as a real process at the end."""
 
 from __future__ import annotations
 
 import pytest
-from tests.support import relais
+from tests.support import relais, relais_process
 
 
 @pytest.fixture
@@ -71,12 +72,12 @@ def test_cli_migrate_is_idempotent(url):
 
 def test_cli_migrate_creates_a_fresh_sqlite_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"
-    assert relais(url, "migrate").returncode == 0
+    assert relais_process(url, "migrate").returncode == 0
     created = relais(url, "account", "create", "--email", "x@y.fr", "--password", "secret1")
     assert created.returncode == 0, created.stderr
 
 
 def test_cli_unsupported_database_url_fails_cleanly(tmp_path):
-    done = relais("mysql://nobody@localhost/db", "migrate")
+    done = relais_process("mysql://nobody@localhost/db", "migrate")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr

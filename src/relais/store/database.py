@@ -36,7 +36,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from relais.errors import ConfigError, RelaisError, StorageError
@@ -238,11 +238,19 @@ class SqliteDatabase:
                 loop.call_soon_threadsafe(_settle, jobs, outs)
 
 
+def postgres_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
+    """The asyncpg engine a PostgresDatabase runs on: `pool_size` connections, and as many
+    again beyond it while a burst lasts."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+
+
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
-        self._engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    def __init__(self, url: str, *, pool_size: int = 20, engine: AsyncEngine | None = None) -> None:
+        # A caller may lend an engine that outlives this database (the test suite keeps one
+        # per session): `close` disposes of its pool only, its dialect and compiled SQL stay.
+        self._engine = engine or postgres_engine(url, pool_size=pool_size)
         # One writer task per lane, each committing its groups on its own connection: works
         # of different lanes touch different rows (sends vs. delivery bookkeeping), so their
         # groups overlap instead of queueing on one connection or on a hot account row.
