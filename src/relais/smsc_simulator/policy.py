@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TypeAlias
 
-from relais.simulator.config import SimulatorConfig
 from relais.smpp.segmentation import Fragment
+from relais.smsc_simulator.config import SimulatorConfig
 
 __all__ = ["DedupeKey", "Deduplicator", "SubmitRules", "TokenBucket", "dedupe_key"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 
 from relais.smpp.pdu import DataSm, SubmitSm
 from relais.smpp.segmentation import Fragment, decode_text, message_text
@@ -26,7 +27,7 @@ class AcceptedSubmit:
     system_id: str
     pdu: SubmitSm | DataSm
     fragment: Fragment | None  # which part of a long message, by UDH or SAR TLVs
-    accepted_at: float  # time.time()
+    accepted_at: datetime  # by the simulator's clock
     whole_text: str | None = None  # every part's text, once all parts were accepted
 
     @property

@@ -13,6 +13,9 @@ the accounts bound and their receivers, the rules, the ids, and the deliveries. 
 in one heap under one loop timer (not a timer each: 10,000 a second must stay cheap), then go
 to a receiver or transceiver bound with the system_id that submitted the message. With none
 bound they wait in a queue until one binds, as a real SMSC stores them.
+
+Two clocks: `clock` (wall time, given or the system's) dates submits and receipts;
+`loop_time` (the event loop's monotonic time) schedules receipts and paces throttling.
 """
 
 from __future__ import annotations
@@ -24,23 +27,24 @@ import logging
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from math import inf
 from typing import Any, Literal
 
-from relais.simulator.config import SimulatorConfig
-from relais.simulator.deliveries import (
+from relais.smpp import BindReceiver, BindTransceiver, BindTransmitter, CommandStatus, DeliverSm
+from relais.smsc_simulator.config import SimulatorConfig
+from relais.smsc_simulator.deliveries import (
     Delivery,
     MoDelivery,
     ReceiptDelivery,
     StatPicker,
     receipt_wanted,
 )
-from relais.simulator.ids import MessageIds, receipt_id
-from relais.simulator.mo import mo_pdus
-from relais.simulator.policy import Deduplicator, SubmitRules
-from relais.simulator.record import AcceptedSubmit, Counters, Record
-from relais.simulator.session import Session
-from relais.smpp import BindReceiver, BindTransceiver, BindTransmitter, CommandStatus, DeliverSm
+from relais.smsc_simulator.ids import MessageIds, receipt_id
+from relais.smsc_simulator.mo import mo_pdus
+from relais.smsc_simulator.policy import Deduplicator, SubmitRules
+from relais.smsc_simulator.record import AcceptedSubmit, Counters, Record
+from relais.smsc_simulator.session import Session
 
 __all__ = ["SmscSimulator"]
 
@@ -52,8 +56,16 @@ _SLACK = 0.001  # fire receipts due within a millisecond together
 class SmscSimulator:
     """A fault-injecting SMSC: `start()`, point an ESME at `port`, inspect, `stop()`."""
 
-    def __init__(self, config: SimulatorConfig | None = None, /, **options: Any) -> None:
-        """Either a `SimulatorConfig` or its fields as keywords (`black_hole=True`)."""
+    def __init__(
+        self,
+        config: SimulatorConfig | None = None,
+        /,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        **options: Any,
+    ) -> None:
+        """Either a `SimulatorConfig` or its fields as keywords (`black_hole=True`); `clock`
+        (an aware datetime; the system's by default) dates submits and receipts."""
         if config is None:
             config = SimulatorConfig(**options)
         elif options:
@@ -82,7 +94,8 @@ class SmscSimulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.host = "127.0.0.1"
-        self.clock: Callable[[], float] = _unstarted
+        self.clock: Callable[[], datetime] = clock or _utc_now
+        self.loop_time: Callable[[], float] = _unstarted
 
     # ----------------------------------------------------------------------- lifecycle
 
@@ -91,7 +104,7 @@ class SmscSimulator:
         if self._server is not None:
             raise RuntimeError("the simulator is already started")
         self._loop = loop = asyncio.get_running_loop()
-        self.clock = loop.time
+        self.loop_time = loop.time
         self._stopping = False
         self._server = await asyncio.start_server(self._serve, host, port, backlog=256)
         self.host = host
@@ -226,7 +239,7 @@ class SmscSimulator:
         if not receipt_wanted(entry, stat, config.receipt_parts):
             return
         quoted = receipt_id(entry.message_id, config.id_format, config.receipt_id_format)
-        delivery = ReceiptDelivery(entry, stat, quoted, tlvs=config.receipt_tlvs)
+        delivery = ReceiptDelivery(entry, stat, quoted, tlvs=config.receipt_tlvs, clock=self.clock)
         self.counters.receipts_scheduled += 1
         if config.receipt_before_response:
             self.deliver(entry.system_id, [delivery])
@@ -237,7 +250,7 @@ class SmscSimulator:
 
     def retry_later(self, system_id: str | None, delivery: Delivery) -> None:
         """A receiver refused a deliver_sm with a temporary error: send it again later."""
-        self._schedule(self.clock() + self.config.deliver_retry_s, system_id, delivery)
+        self._schedule(self.loop_time() + self.config.deliver_retry_s, system_id, delivery)
 
     def _schedule(self, due: float, system_id: str | None, delivery: Delivery) -> None:
         heapq.heappush(self._heap, (due, next(self._order), system_id, delivery))
@@ -250,7 +263,7 @@ class SmscSimulator:
     def _fire(self) -> None:
         self._timer, self._timer_at = None, inf
         heap = self._heap
-        limit = self.clock() + _SLACK
+        limit = self.loop_time() + _SLACK
         batches: dict[str | None, list[Delivery]] = {}
         while heap and heap[0][0] <= limit:
             _, _, system_id, delivery = heapq.heappop(heap)
@@ -325,3 +338,7 @@ class SmscSimulator:
 
 def _unstarted() -> float:
     raise RuntimeError("the simulator is not started")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.simulator.conftest import Connect, StartSmsc
+from tests.smsc_simulator.conftest import Connect, StartSmsc
 
 from relais.smpp import (
     DataCoding,

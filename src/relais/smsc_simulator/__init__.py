@@ -17,9 +17,9 @@ deliver_sm), `mo` (inbound texts to PDUs), `ids` (message ids), `record` (what w
 
 from __future__ import annotations
 
-from relais.simulator.config import SimulatorConfig
-from relais.simulator.options import config_from_options
-from relais.simulator.record import AcceptedSubmit, Counters
-from relais.simulator.server import SmscSimulator
+from relais.smsc_simulator.config import SimulatorConfig
+from relais.smsc_simulator.options import config_from_options
+from relais.smsc_simulator.record import AcceptedSubmit, Counters
+from relais.smsc_simulator.server import SmscSimulator
 
 __all__ = ["AcceptedSubmit", "Counters", "SimulatorConfig", "SmscSimulator", "config_from_options"]

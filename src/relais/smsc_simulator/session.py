@@ -3,10 +3,11 @@ One TCP connection to the simulator: an asyncio task around a `SmppConnection(Ro
 
 Each read is drained PDU by PDU and every request is answered as it is read, so a client
 with a window of 100 submits never waits behind one slow answer; all the bytes produced by one
-read go out in one write. Deliveries (receipts, MO) are written under their own window: at
-most `deliver_window` deliver_sm await their deliver_sm_resp, the rest wait in the session's
-queue, and whatever is unacknowledged when the session ends goes back to the simulator to be
-sent to the next receiver that binds, as a carrier stores and forwards.
+read go out in one write. Deliveries (receipts, MO) are written under their own window
+(`window.DeliverWindow`), and whatever is unacknowledged when the session ends goes back to
+the simulator to be sent to the next receiver that binds, as a carrier stores and forwards.
+
+A session knows its simulator only as an `Smsc`, a protocol `server.SmscSimulator` meets.
 """
 
 from __future__ import annotations
@@ -14,14 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final
+from datetime import datetime
+from typing import Any, Final, Protocol
 
-from relais.simulator.deliveries import Delivery
-from relais.simulator.policy import dedupe_key
-from relais.simulator.record import AcceptedSubmit
 from relais.smpp import (
     NEED_DATA,
     BindReceiver,
@@ -52,11 +49,14 @@ from relais.smpp import (
 from relais.smpp.constants import INTERFACE_VERSION, RESPONSE_BIT
 from relais.smpp.state import BOUND_STATES, State
 from relais.smpp.tlv import Tag
+from relais.smsc_simulator.config import SimulatorConfig
+from relais.smsc_simulator.deliveries import Delivery
+from relais.smsc_simulator.ids import MessageIds
+from relais.smsc_simulator.policy import Deduplicator, SubmitRules, dedupe_key
+from relais.smsc_simulator.record import AcceptedSubmit, Counters, Record
+from relais.smsc_simulator.window import DeliverWindow
 
-if TYPE_CHECKING:
-    from relais.simulator.server import SmscSimulator
-
-__all__ = ["Session"]
+__all__ = ["Session", "Smsc"]
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,35 @@ _INVCMDID: Final = CommandStatus.ESME_RINVCMDID
 _RECEIVING: Final = frozenset({State.BOUND_RX, State.BOUND_TRX})
 
 
+class Smsc(Protocol):
+    """What a session asks of its simulator: the carrier's rules and records, the clocks
+    (`clock`, wall time, dates submits; `loop_time` times them), binds and deliveries."""
+
+    config: SimulatorConfig
+    counters: Counters
+    record: Record
+    rules: SubmitRules
+    dedupe: Deduplicator
+    ids: MessageIds
+    clock: Callable[[], datetime]
+    loop_time: Callable[[], float]
+
+    def bind_status(self, pdu: BindTransmitter | BindReceiver | BindTransceiver) -> int: ...
+
+    def attach(self, session: Session) -> None: ...
+
+    def detach(self, session: Session) -> None: ...
+
+    def receipt_for(self, entry: AcceptedSubmit, now: float) -> None: ...
+
+    def retry_later(self, system_id: str | None, delivery: Delivery) -> None: ...
+
+
 class Session:
     """The SMSC end of one ESME connection."""
 
     def __init__(
-        self, simulator: SmscSimulator, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, simulator: Smsc, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.sim = simulator
         self.reader = reader
@@ -85,8 +109,7 @@ class Session:
         self.closed = False
         self.task: asyncio.Task[None] | None = None
         self._out: list[bytes] = []
-        self._queue: deque[Delivery] = deque()
-        self._inflight: dict[int, Delivery] = {}
+        self._deliveries = DeliverWindow(simulator.config.deliver_window)
         self._closing = False  # stop reading: unbind done, or the stream is unusable
         self._cut = False  # disconnect_after fired: drop the link without answering
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -180,12 +203,12 @@ class Session:
             self._cut = True
             counters.unanswered += 1
             if not config.no_response:
-                self._accept(pdu, sim.clock(), answer=False)
+                self._accept(pdu, sim.loop_time(), answer=False)
             return
         if config.no_response:
             counters.unanswered += 1
             return
-        self._accept(pdu, sim.clock(), answer=True)
+        self._accept(pdu, sim.loop_time(), answer=True)
 
     def _accept(self, pdu: SubmitSm | DataSm, now: float, *, answer: bool) -> None:
         sim = self.sim
@@ -223,7 +246,7 @@ class Session:
                     self._send(pdu.response(status))
                 return
         message_id = sim.ids.new()
-        entry = AcceptedSubmit(message_id, system_id, pdu, fragment, time.time())
+        entry = AcceptedSubmit(message_id, system_id, pdu, fragment, sim.clock())
         sim.record.add(entry)
         counters.accepted += 1
         if key is not None:
@@ -250,33 +273,18 @@ class Session:
 
     def push(self, deliveries: Iterable[Delivery]) -> None:
         """Queue deliver_sm for this receiver and write as many as its window allows."""
-        self._queue.extend(deliveries)
+        self._deliveries.add(deliveries)
         self._pump()
         self.flush()
 
     def _pump(self) -> None:
         if self.conn.state not in _RECEIVING:
             return  # unbinding: what is queued goes to another receiver when we detach
-        queue, inflight, conn, out = self._queue, self._inflight, self.conn, self._out
-        window = self.sim.config.deliver_window
-        counters = self.sim.counters
-        while queue and len(inflight) < window and not self.closed:
-            delivery = queue.popleft()
-            sequence = conn.next_sequence_number()
-            try:
-                data = conn.send(delivery.pdu(sequence))
-            except LocalProtocolError as exc:  # e.g. a data_sm source too long for deliver_sm
-                log.warning("dropping a deliver_sm that cannot be encoded: %s", exc)
-                continue
-            inflight[sequence] = delivery
-            out.append(data)
-            if delivery.is_receipt:
-                counters.receipts_sent += 1
-            else:
-                counters.mo_sent += 1
+        if not self.closed:
+            self._deliveries.fill(self.conn, self._out, self.sim.counters)
 
     def _on_deliver_resp(self, pdu: DeliverSmResp) -> None:
-        delivery = self._inflight.pop(pdu.sequence_number, None)
+        delivery = self._deliveries.answered(pdu.sequence_number)
         status = pdu.command_status
         counters = self.sim.counters
         if status == _ROK:
@@ -285,20 +293,17 @@ class Session:
             counters.delivers_refused += 1
             if delivery is not None and is_temporary(status):
                 self.sim.retry_later(self.system_id, delivery)
-        if self._queue:
+        if self._deliveries.waiting:
             self._pump()
 
     def _on_generic_nack(self, pdu: GenericNack) -> None:
-        if self._inflight.pop(pdu.sequence_number, None) is not None:
+        if self._deliveries.answered(pdu.sequence_number) is not None:
             self.sim.counters.delivers_refused += 1
             self._pump()
 
     def take_undelivered(self) -> list[Delivery]:
         """Everything queued or unacknowledged, handed back when the session ends."""
-        undelivered = [*self._inflight.values(), *self._queue]
-        self._inflight.clear()
-        self._queue.clear()
-        return undelivered
+        return self._deliveries.take_all()
 
     # ------------------------------------------------------------------ session commands
 

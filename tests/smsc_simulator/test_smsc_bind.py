@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.simulator.conftest import Connect, StartSmsc
-from tests.simulator.esme import SUBMIT, exchange_raw
+from tests.smsc_simulator.conftest import Connect, StartSmsc
+from tests.smsc_simulator.esme import SUBMIT, exchange_raw
 
 from relais.smpp import (
     BindReceiverResp,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 from relais.errors import ConfigError
 from relais.smpp.constants import CommandStatus
@@ -29,6 +29,7 @@ __all__ = [
     "ReceiptIdFormat",
     "ReceiptParts",
     "SimulatorConfig",
+    "one_of",
 ]
 
 # The stat words of SMPP 3.4 Appendix B a receipt may carry.
@@ -42,13 +43,14 @@ STATS: Final = (
     "ACCEPTD",
     "ENROUTE",
 )
-ID_FORMATS: Final = ("hex", "decimal", "uuid")
-RECEIPT_ID_FORMATS: Final = ("same", "hex", "decimal")
-RECEIPT_PARTS: Final = ("all", "first", "last")
-
 IdFormat = Literal["hex", "decimal", "uuid"]
 ReceiptIdFormat = Literal["same", "hex", "decimal"]
 ReceiptParts = Literal["all", "first", "last"]
+
+ID_FORMATS: Final[tuple[IdFormat, ...]] = ("hex", "decimal", "uuid")
+RECEIPT_ID_FORMATS: Final[tuple[ReceiptIdFormat, ...]] = ("same", "hex", "decimal")
+RECEIPT_PARTS: Final[tuple[ReceiptParts, ...]] = ("all", "first", "last")
+_Choice = TypeVar("_Choice", bound=str)
 
 _MAX_STATUS: Final = 0xFFFFFFFF
 
@@ -58,9 +60,12 @@ def _positive(name: str, value: int | None) -> None:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
 
 
-def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+def one_of(name: str, value: str, allowed: tuple[_Choice, ...]) -> _Choice:
+    """`value` as the one of `allowed` it is, or a ConfigError naming the setting `name`."""
+    for choice in allowed:
+        if value == choice:
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,9 +125,9 @@ class SimulatorConfig:
         if not 0 <= self.max_binds_status <= _MAX_STATUS:
             raise ConfigError(f"max_binds_status {self.max_binds_status!r} is no command_status")
         _checked_delay(self.receipt_delay_ms)
-        _one_of("receipt_parts", self.receipt_parts, RECEIPT_PARTS)
-        _one_of("id_format", self.id_format, ID_FORMATS)
-        _one_of("receipt_id_format", self.receipt_id_format, RECEIPT_ID_FORMATS)
+        one_of("receipt_parts", self.receipt_parts, RECEIPT_PARTS)
+        one_of("id_format", self.id_format, ID_FORMATS)
+        one_of("receipt_id_format", self.receipt_id_format, RECEIPT_ID_FORMATS)
         if self.dedupe_window_s <= 0:
             raise ConfigError(f"dedupe_window_s must be positive, not {self.dedupe_window_s!r}")
         if self.deliver_retry_s < 0:
@@ -155,7 +160,7 @@ class SimulatorConfig:
             delay = f"{low:g} ms" if low == high else f"{low:g}-{high:g} ms"
             mix = ",".join(f"{stat}={weight:g}" for stat, weight in self.stat_mix.items())
             modes.append(f"receipts after {delay} ({mix}, parts={self.receipt_parts})")
-        ids = self.id_format
+        ids: str = self.id_format
         if self.receipt_id_format != "same":
             ids += f", receipt ids {self.receipt_id_format}"
         modes.append(f"ids {ids}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from tests.simulator.conftest import Connect, StartSmsc
-from tests.simulator.esme import SUBMIT, long_message
+from tests.smsc_simulator.conftest import Connect, StartSmsc
+from tests.smsc_simulator.esme import SUBMIT, long_message
 
 from relais.smpp import SubmitSm, make_tlvs
 

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import typer
 
 from relais.errors import ConfigError
-from relais.simulator.options import config_from_options
-from relais.simulator.server import SmscSimulator
+from relais.smsc_simulator.options import config_from_options
+from relais.smsc_simulator.server import SmscSimulator
 
 __all__ = ["add_simulator_command", "run_simulator_from_options"]
 

@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from relais.simulator import SimulatorConfig
-from relais.simulator.ids import MessageIds, receipt_id
-from relais.simulator.policy import Deduplicator, SubmitRules, TokenBucket, dedupe_key
 from relais.smpp import Fragment
+from relais.smsc_simulator import SimulatorConfig
+from relais.smsc_simulator.ids import MessageIds, receipt_id
+from relais.smsc_simulator.policy import Deduplicator, SubmitRules, TokenBucket, dedupe_key
 
 
 def test_policy_token_bucket_allows_rate_then_refills() -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.simulator.conftest import Connect, StartSmsc
-from tests.simulator.esme import SUBMIT, exchange_raw
+from tests.smsc_simulator.conftest import Connect, StartSmsc
+from tests.smsc_simulator.esme import SUBMIT, exchange_raw
 
-from relais.simulator import SmscSimulator
 from relais.smpp import (
     BindTransceiver,
     CommandStatus,
@@ -18,6 +17,7 @@ from relais.smpp import (
     UnbindResp,
     UnknownPdu,
 )
+from relais.smsc_simulator import SmscSimulator
 
 QUERY_SM = 0x00000003  # a command relais.smpp does not model
 

@@ -11,9 +11,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from relais.errors import ConfigError
-from relais.simulator.config import SimulatorConfig
 from relais.smpp.constants import CommandStatus
 from relais.smpp.receipts import STATUS_BY_STAT
+from relais.smsc_simulator.config import (
+    ID_FORMATS,
+    RECEIPT_ID_FORMATS,
+    RECEIPT_PARTS,
+    SimulatorConfig,
+    one_of,
+)
 
 __all__ = ["config_from_options", "parse_delay", "parse_stat_mix", "parse_status"]
 
@@ -60,10 +66,10 @@ def parse_stat_mix(value: str | Mapping[str, float]) -> dict[str, float]:
         for chunk in value.replace(";", ",").split(","):
             if not chunk.strip():
                 continue
-            stat, sep, weight = chunk.replace(":", "=").partition("=")
+            word, sep, amount = chunk.replace(":", "=").partition("=")
             if not sep:
                 raise ConfigError(f"--stat-mix: {chunk.strip()!r} is not STAT=WEIGHT")
-            items.append((stat, weight))
+            items.append((word, amount))
     mix: dict[str, float] = {}
     for raw_stat, raw_weight in items:
         stat = raw_stat.strip().upper()
@@ -157,10 +163,12 @@ def config_from_options(
         disconnect_after_repeat=disconnect_repeat,
         receipt_delay_ms=parse_delay(receipt_delay_ms),
         stat_mix=parse_stat_mix(stat_mix) if stat_mix is not None else {"DELIVRD": 1.0},
-        receipt_parts=receipt_parts.lower(),  # type: ignore[arg-type]  # checked by the config
+        receipt_parts=one_of("receipt_parts", receipt_parts.lower(), RECEIPT_PARTS),
         receipt_before_response=receipt_before_response,
-        id_format=id_format.lower(),  # type: ignore[arg-type]
-        receipt_id_format=receipt_id_format.lower(),  # type: ignore[arg-type]
+        id_format=one_of("id_format", id_format.lower(), ID_FORMATS),
+        receipt_id_format=one_of(
+            "receipt_id_format", receipt_id_format.lower(), RECEIPT_ID_FORMATS
+        ),
         receipt_tlvs=receipt_tlvs,
         dedupe_user_message_reference=dedupe,
         dedupe_window_s=dedupe_window_s,

@@ -1,7 +1,7 @@
-"""Measure the simulator alone: it runs in its own process (`python -m relais.simulator`),
+"""Measure the simulator alone: it runs in its own process (`python -m relais.smsc_simulator`),
 the load comes from this one, over loopback.
 
-    .venv/bin/python -m tests.simulator.bench_smsc --count 100000 --connections 2 --window 200
+    .venv/bin/python -m tests.smsc_simulator.bench_smsc --count 100000 --connections 2 --window 200
 
 Prints submits/s (until the last submit_sm_resp), receipts/s (until the last receipt) and the
 simulator's CPU time per second of wall clock (1.0 = one core saturated).
@@ -18,7 +18,7 @@ import sys
 import time
 
 import psutil
-from tests.simulator.esme import SUBMIT, Esme
+from tests.smsc_simulator.esme import SUBMIT, Esme
 
 from relais.smpp import SubmitSm
 
@@ -62,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     delay = args.receipt_delay_ms
     server = subprocess.Popen(
-        [sys.executable, "-m", "relais.simulator", "--port", "0", "--receipt-delay-ms", delay],
+        [sys.executable, "-m", "relais.smsc_simulator", "--port", "0", "--receipt-delay-ms", delay],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -7,7 +7,7 @@ import typer
 from typer.testing import CliRunner
 
 from relais.errors import ConfigError
-from relais.simulator.cli import add_simulator_command, run_simulator_from_options
+from relais.smsc_simulator.cli import add_simulator_command, run_simulator_from_options
 
 
 def make_app() -> typer.Typer:

@@ -1,7 +1,7 @@
 """Throughput smoke: thousands of pipelined submits with receipts complete, none lost.
 
 No timing is asserted (machines differ); the rate is printed for `pytest -s`.
-`tests/simulator/bench_smsc.py` measures the simulator alone, with the client in another
+`tests/smsc_simulator/bench_smsc.py` measures the simulator alone, with the client in another
 process.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from tests.simulator.conftest import Connect, StartSmsc
-from tests.simulator.esme import SUBMIT
+from tests.smsc_simulator.conftest import Connect, StartSmsc
+from tests.smsc_simulator.esme import SUBMIT
 
 from relais.smpp import SubmitSm
 

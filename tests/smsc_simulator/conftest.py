@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from tests.simulator.esme import Esme
+from tests.smsc_simulator.esme import Esme
 
-from relais.simulator import SmscSimulator
+from relais.smsc_simulator import SmscSimulator
 
 StartSmsc = Callable[..., Awaitable[SmscSimulator]]
 Connect = Callable[..., Awaitable[Esme]]

@@ -14,7 +14,7 @@ import random
 import uuid
 from typing import Final
 
-from relais.simulator.config import IdFormat, ReceiptIdFormat
+from relais.smsc_simulator.config import IdFormat, ReceiptIdFormat
 
 __all__ = ["MessageIds", "receipt_id"]
 

@@ -14,15 +14,15 @@ import bisect
 import dataclasses
 import itertools
 import random
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Final, Protocol
 
-from relais.simulator.record import AcceptedSubmit
 from relais.smpp.constants import EsmClass, MessageState, RegisteredDelivery
 from relais.smpp.pdu import DeliverSm
 from relais.smpp.receipts import format_receipt
 from relais.smpp.tlv import NO_TLVS, make_tlvs
+from relais.smsc_simulator.record import AcceptedSubmit
 
 __all__ = ["Delivery", "MoDelivery", "ReceiptDelivery", "StatPicker", "receipt_wanted"]
 
@@ -84,16 +84,26 @@ def receipt_wanted(entry: AcceptedSubmit, stat: str, parts: str) -> bool:
 
 
 class ReceiptDelivery:
-    """The receipt of one accepted submit, written when it leaves."""
+    """The receipt of one accepted submit, written when it leaves: `clock` gives its done
+    date."""
 
-    __slots__ = ("entry", "receipt_id", "stat", "tlvs")
+    __slots__ = ("clock", "entry", "receipt_id", "stat", "tlvs")
     is_receipt = True
 
-    def __init__(self, entry: AcceptedSubmit, stat: str, receipt_id: str, *, tlvs: bool) -> None:
+    def __init__(
+        self,
+        entry: AcceptedSubmit,
+        stat: str,
+        receipt_id: str,
+        *,
+        tlvs: bool,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.entry = entry
         self.stat = stat
         self.receipt_id = receipt_id
         self.tlvs = tlvs
+        self.clock = clock
 
     def pdu(self, sequence_number: int) -> DeliverSm:
         entry, stat = self.entry, self.stat
@@ -101,8 +111,8 @@ class ReceiptDelivery:
         text = format_receipt(
             message_id=self.receipt_id,
             stat=stat,
-            submit_date=datetime.fromtimestamp(entry.accepted_at, UTC),
-            done_date=datetime.now(UTC),
+            submit_date=entry.accepted_at,
+            done_date=self.clock(),
             err=_ERR_BY_STAT.get(stat, 1),
             text=entry.text[:20],
         )

@@ -6,8 +6,8 @@ import asyncio
 import uuid
 
 import pytest
-from tests.simulator.conftest import Connect, StartSmsc
-from tests.simulator.esme import SUBMIT
+from tests.smsc_simulator.conftest import Connect, StartSmsc
+from tests.smsc_simulator.esme import SUBMIT
 
 from relais.smpp import (
     CommandStatus,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from relais.errors import ConfigError
-from relais.simulator import SimulatorConfig, config_from_options
-from relais.simulator.options import parse_delay, parse_stat_mix, parse_status
 from relais.smpp import CommandStatus
+from relais.smsc_simulator import SimulatorConfig, config_from_options
+from relais.smsc_simulator.options import parse_delay, parse_stat_mix, parse_status
 
 
 @pytest.mark.parametrize(
