@@ -8,11 +8,16 @@ bytes are fed to the core straight from `data_received`, every PDU written in on
 iteration goes out in one `transport.write`, and response timeouts and enquire_link ride on
 one periodic tick instead of a timer per request.
 
-What it does, and nothing more (no business logic): bind; keep at most `window` requests in
+What it does, and nothing more (no business logic): keep at most `window` requests in
 flight and hand each caller a future for its response; fail that future with `NoResponse`
 when no response comes in time (and `abandon` the sequence number, so a late answer is
 dropped); answer deliver_sm / data_sm at once after giving them to `on_deliver`; answer
-enquire_link and unbind; probe an idle link with enquire_link; unbind and close.
+enquire_link and unbind; probe an idle link with enquire_link; unbind and close. The window
+of requests in flight, and their timeouts, are `window.RequestWindow`'s; connecting and
+binding are `binding.py`'s.
+
+The link is timed on the monotonic clock (idle probes, response deadlines): no wall time is
+read here.
 """
 
 from __future__ import annotations
@@ -21,18 +26,14 @@ import asyncio
 import contextlib
 import logging
 import socket
-import ssl
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
+from relais.delivery.connectors.smpp.window import NoResponse, RequestWindow, SessionClosed
 from relais.smpp import (
     NEED_DATA,
     AlertNotification,
-    BindReceiver,
-    BindTransceiver,
-    BindTransmitter,
     CommandStatus,
     ConnectionClosed,
     DataSm,
@@ -51,52 +52,22 @@ from relais.smpp import (
     Unbind,
     UnknownPdu,
     response_for,
-    status_name,
 )
 from relais.smpp.constants import RESPONSE_BIT
 from relais.smpp.state import BOUND_STATES
 
-__all__ = ["BindKind", "BindRefused", "NoResponse", "SessionClosed", "SmppSession", "open_session"]
+__all__ = ["DeliverCallback", "SmppSession"]
 
 log = logging.getLogger("relais.smpp.session")
 
-BindKind = Literal["transceiver", "transmitter", "receiver"]
 # May return a future: the deliver_sm is answered when it completes (after the receipt or
 # inbound SMS is committed), with ESME_RX_T_APPN if it fails so the SMSC delivers it again.
 DeliverCallback = Callable[[DeliverSm | DataSm], asyncio.Future[None] | None]
-_BINDS: Final = {
-    "transceiver": BindTransceiver,
-    "transmitter": BindTransmitter,
-    "receiver": BindReceiver,
-}
 _ROK: Final = CommandStatus.ESME_ROK
 
 
-class SessionClosed(SmppError):
-    """The session is closed: the request was not sent."""
-
-
-class NoResponse(SmppError):
-    """The request was sent but no response came: the peer may or may not have acted on it.
-
-    `timed_out` is True when the response timeout fired, False when the session ended first.
-    """
-
-    def __init__(self, detail: str, *, timed_out: bool) -> None:
-        super().__init__(detail)
-        self.timed_out = timed_out
-
-
-class BindRefused(SmppError):
-    """The SMSC answered the bind with an error status."""
-
-    def __init__(self, command_status: int) -> None:
-        super().__init__(f"bind refused: {status_name(command_status)}")
-        self.command_status = command_status
-
-
 class SmppSession(asyncio.Protocol):
-    """An ESME session; build it with `open_session`."""
+    """An ESME session; open and bind it with `binding.open_session` and `binding.bind`."""
 
     def __init__(
         self,
@@ -121,11 +92,7 @@ class SmppSession(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._out: list[bytes] = []
         self._flush_handle: asyncio.Handle | None = None
-        self._pending: dict[int, tuple[asyncio.Future[Response], float]] = {}
-        self._abandoned: set[int] = set()
-        self._waiters: deque[asyncio.Future[None]] = deque()
-        self._woken = 0  # waiters woken for a free slot that have not sent yet
-        self._writable = True
+        self._window = RequestWindow(self._conn, window, response_timeout_s=response_timeout_s)
         self._finished: asyncio.Future[None] = self._loop.create_future()
         self._lost: asyncio.Future[None] = self._loop.create_future()
         self._tick_s = max(0.01, min(0.5, response_timeout_s / 10, enquire_link_interval_s / 4))
@@ -152,26 +119,6 @@ class SmppSession(asyncio.Protocol):
 
     # ---------------------------------------------------------------------------- requests
 
-    async def bind(
-        self,
-        kind: BindKind,
-        *,
-        system_id: str,
-        password: str,
-        system_type: str = "",
-        address_range: str = "",
-    ) -> Response:
-        request = _BINDS[kind](
-            system_id=system_id,
-            password=password,
-            system_type=system_type,
-            address_range=address_range,
-        )
-        response = await self.request(request)
-        if response.command_status != _ROK:
-            raise BindRefused(response.command_status)
-        return response
-
     async def request(self, pdu: Request, *, timeout_s: float | None = None) -> Response:
         """Send `pdu` when the window allows and wait for its response.
 
@@ -189,46 +136,16 @@ class SmppSession(asyncio.Protocol):
         Returns without yielding while the window has room, so a caller sending many PDUs
         in a loop fills the window within one loop iteration and they go out in one write.
         """
-        if self._waiters or not self._has_slot():
-            await self._wait_for_slot()
+        window = self._window
+        if window.queued or not window.has_slot():
+            await window.wait_for_slot()
         return self._send_now(pdu, timeout_s)
-
-    def _has_slot(self) -> bool:
-        return self._writable and self._conn.outstanding + self._woken < self.window
-
-    async def _wait_for_slot(self) -> None:
-        if self._finished.done():
-            raise SessionClosed(self.close_reason or "the session is closed")
-        waiter: asyncio.Future[None] = self._loop.create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._woken -= 1  # woken, then cancelled: pass the slot on
-                self._wake()
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-        self._woken -= 1
-
-    def _wake(self) -> None:
-        waiters = self._waiters
-        while waiters and self._has_slot():
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                self._woken += 1
 
     def _send_now(self, pdu: Request, timeout_s: float | None) -> asyncio.Future[Response]:
         if self._finished.done():
             raise SessionClosed(self.close_reason or "the session is closed")
         data = self._conn.send(pdu)
-        sequence = int.from_bytes(data[12:16], "big")
-        future: asyncio.Future[Response] = self._loop.create_future()
-        deadline = time.monotonic() + (timeout_s or self.response_timeout_s)
-        self._pending[sequence] = (future, deadline)
+        future = self._window.track(int.from_bytes(data[12:16], "big"), timeout_s)
         self._write(data)
         return future
 
@@ -278,11 +195,11 @@ class SmppSession(asyncio.Protocol):
             self._lost.set_result(None)
 
     def pause_writing(self) -> None:
-        self._writable = False
+        self._window.writable = False
 
     def resume_writing(self) -> None:
-        self._writable = True
-        self._wake()
+        self._window.writable = True
+        self._window.wake()
 
     # ----------------------------------------------------------------------------- reading
 
@@ -319,14 +236,8 @@ class SmppSession(asyncio.Protocol):
             # outbind, alert_notification: nothing to do for a bound ESME
 
     def _resolve(self, response: Response) -> None:
-        entry = self._pending.pop(response.sequence_number, None)
-        if entry is None:
+        if not self._window.resolve(response):
             log.warning("unmatched %s from the SMSC", type(response).__name__)
-            return
-        if not entry[0].done():
-            entry[0].set_result(response)
-        if self._waiters:
-            self._wake()
 
     def _deliver(self, pdu: DeliverSm | DataSm) -> None:
         status = _ROK
@@ -371,9 +282,7 @@ class SmppSession(asyncio.Protocol):
         if exc.command_id is None:
             self._reply(GenericNack(sequence_number=sequence, command_status=hint))
         elif exc.command_id & RESPONSE_BIT:
-            if sequence in self._abandoned:
-                self._abandoned.discard(sequence)  # the answer to a request that timed out
-            else:
+            if not self._window.answered_late(sequence):
                 log.warning("SMSC protocol error: %s", exc)
         else:
             self._reply(response_for(exc.command_id, sequence, hint))
@@ -383,27 +292,16 @@ class SmppSession(asyncio.Protocol):
 
     def _tick(self) -> None:
         now = time.monotonic()
-        expired = [seq for seq, (_, deadline) in self._pending.items() if deadline <= now]
-        for sequence in expired:
-            future, _ = self._pending.pop(sequence)
-            self._conn.abandon(sequence)
-            if len(self._abandoned) > 100_000:
-                self._abandoned.clear()
-            self._abandoned.add(sequence)
-            if not future.done():
-                future.set_exception(
-                    NoResponse(f"no response within {self.response_timeout_s:g}s", timed_out=True)
-                )
-        if expired:
+        if self._window.expire(now):
             if self.close_on_timeout:
                 self.abort(f"no response within {self.response_timeout_s:g}s")
                 return
-            self._wake()
+            self._window.wake()
         if (
             not self._probing
             and self.bound
             and now - self._last_rx >= self.enquire_link_interval_s
-            and self._has_slot()
+            and self._window.has_slot()
         ):
             self._probing = True
             self._send_now(EnquireLink(), None).add_done_callback(self._probed)
@@ -449,37 +347,7 @@ class SmppSession(asyncio.Protocol):
         self._flush()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
-        pending, self._pending = self._pending, {}
-        for future, _ in pending.values():
-            if not future.done():
-                future.set_exception(NoResponse(f"session ended: {reason}", timed_out=False))
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(SessionClosed(reason))
+        self._window.close(reason)
         self._finished.set_result(None)
         if self.on_close is not None:
             self.on_close()
-
-
-async def open_session(
-    host: str,
-    port: int,
-    *,
-    ssl_context: ssl.SSLContext | None = None,
-    connect_timeout_s: float = 10.0,
-    **session: Any,
-) -> SmppSession:
-    """Connect (TLS when `ssl_context` is given) and return the session, not yet bound."""
-    loop = asyncio.get_running_loop()
-    _, protocol = await asyncio.wait_for(
-        loop.create_connection(
-            lambda: SmppSession(**session),
-            host,
-            port,
-            ssl=ssl_context,
-            server_hostname=host if ssl_context is not None else None,
-        ),
-        connect_timeout_s,
-    )
-    return protocol

@@ -1,9 +1,11 @@
-"""The built-in carrier simulator: accepts every submit at once and, after a configurable
-delay, returns a delivery receipt whose final status is drawn from a configurable mix.
+"""The built-in carrier: an in-process connector that needs no network. It accepts every
+submit at once and, after a configurable delay, returns a delivery receipt whose final status
+is drawn from a configurable mix, dated by the clock it is given (the platform's).
 
 It is the embedded default so a fresh install delivers something; it is a feature for
-users (try an integration without a carrier), not a test double. The SMPP carrier simulator
-(`relais smsc-simulator`) is its over-the-wire sibling."""
+users (try an integration without a carrier), not a test double. Operators know it as the
+"simulator" connector kind; the SMPP carrier simulator (`relais smsc-simulator`,
+`relais.smsc_simulator`) is a different thing, a real SMSC over TCP."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import asyncio
 import itertools
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from relais.core.connector import (
     ConnectorStatus,
@@ -22,21 +25,24 @@ from relais.core.connector import (
 )
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
-from relais.services.platform import utc_now
 
 
-class CarrierSimulator:
-    kind = "simulator"
+class BuiltinCarrier:
+    """A `Connector` that delivers everything in-process; `clock` dates its receipts."""
+
+    kind = "simulator"  # as stored in connector definitions and shown to operators
 
     def __init__(
         self,
         *,
+        clock: Callable[[], datetime],
         name: str = "simulator",
         receipt_delay_ms: int = 200,
         outcomes: dict[str, float] | None = None,
         seed: int | None = None,
     ) -> None:
         self.name = name
+        self._clock = clock
         self.receipt_delay = receipt_delay_ms / 1000
         mix = outcomes or {MessageStatus.DELIVERED.value: 1.0}
         self._statuses = [MessageStatus(s) for s in mix]
@@ -80,7 +86,7 @@ class CarrierSimulator:
         self._pending.pop(timer, None)
         if self._sink is None:
             return
-        done_ms = to_ms(utc_now())
+        done_ms = to_ms(self._clock())
         self.receipts_sent += len(later)
         # In-process: nothing to acknowledge to a carrier, so the commit is not awaited.
         self._sink.receipts(

@@ -10,18 +10,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.delivery.connectors.fake_smsc import (
+from tests.delivery.connectors.smpp.fake_smsc import (
     FakeSmsc,
     RecordingSink,
     Script,
     message,
     running,
     wait_until,
+    wall_clock,
 )
 
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.smpp import SmppConnector
-from relais.delivery.connectors.smpp_config import SmppSettings
+from relais.delivery.connectors.smpp.config import SmppSettings
+from relais.delivery.connectors.smpp.connector import SmppConnector
 from relais.smpp import EnquireLink, Unbind
 
 
@@ -126,7 +127,7 @@ async def test_connector_over_tls(tmp_path: Path) -> None:
     server_tls.load_cert_chain(cert, key)
     smsc = FakeSmsc(tls=server_tls)
     port = await smsc.start()
-    connector = SmppConnector(settings(port, tls=True, tls_ca_file=str(cert)))
+    connector = SmppConnector(settings(port, tls=True, tls_ca_file=str(cert)), clock=wall_clock)
     await connector.start(RecordingSink())
     try:
         assert await connector.wait_bound(5)
@@ -145,7 +146,7 @@ async def test_connector_tls_refuses_an_unknown_certificate(tmp_path: Path) -> N
     server_tls.load_cert_chain(cert, key)
     smsc = FakeSmsc(tls=server_tls)
     port = await smsc.start()
-    connector = SmppConnector(settings(port, tls=True))  # system CAs only
+    connector = SmppConnector(settings(port, tls=True), clock=wall_clock)  # system CAs only
     await connector.start(RecordingSink())
     try:
         await wait_until(lambda: connector.status().errors >= 1)
@@ -160,7 +161,7 @@ async def test_connector_tls_refuses_an_unknown_certificate(tmp_path: Path) -> N
 
 async def test_connector_start_with_smsc_down_does_not_raise() -> None:
     port = free_port()
-    connector = SmppConnector(settings(port))
+    connector = SmppConnector(settings(port), clock=wall_clock)
     await connector.start(RecordingSink())
     smsc = FakeSmsc()
     try:
@@ -193,7 +194,7 @@ async def test_connector_reconnects_after_smsc_drops_connection() -> None:
 async def test_connector_refused_bind_reports_the_status() -> None:
     smsc = FakeSmsc(Script(password="other"))
     port = await smsc.start()
-    connector = SmppConnector(settings(port))
+    connector = SmppConnector(settings(port), clock=wall_clock)
     await connector.start(RecordingSink())
     try:
         await wait_until(lambda: "reconnecting in" in connector.status().detail)

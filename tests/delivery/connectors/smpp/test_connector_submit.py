@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.delivery.connectors.fake_smsc import Script, message, running, wait_until
+from tests.delivery.connectors.smpp.fake_smsc import Script, message, running, wait_until
 
 from relais.core.status import MessageStatus
 from relais.smpp import CommandStatus, DataCoding, EsmClass, Npi, SubmitSm, Ton

@@ -2,18 +2,21 @@
 What comes back from the carrier: deliver_sm turned into receipts and inbound SMS.
 
 Apart from the submit path because it runs at the sink's pace: buffered, handed over in
-batches, and each deliver_sm answered only once what it carried is committed.
+batches, and each deliver_sm answered only once what it carried is committed. Receipts and
+inbound SMS are dated by the clock the inbox is given (the platform's); the monotonic clock
+only times the reassembly of long inbound messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Final
 
 from relais.core.connector import DeliverySink, InboundSms, Receipt
+from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
 from relais.smpp import (
     DataSm,
@@ -34,15 +37,12 @@ FLUSH_INTERVAL_S: Final = 0.005  # receipts and inbound SMS wait at most this fo
 FLUSH_SIZE: Final = 1000  # ... or until this many are buffered
 
 
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class DeliveryInbox:
     """The receipts and inbound SMS of one connector, on their way to its sink.
 
     `on_deliver` is the sessions' deliver_sm callback. `on_error(reason)` counts an error
-    against the connector; `reason`, when not None, becomes its last error.
+    against the connector; `reason`, when not None, becomes its last error. `clock` dates
+    what comes in; `monotonic` times the reassembly of long inbound messages.
     """
 
     def __init__(
@@ -50,11 +50,13 @@ class DeliveryInbox:
         name: str,
         *,
         inbound_expiry_s: float,
+        clock: Callable[[], datetime],
         monotonic: Callable[[], float],
         on_error: Callable[[str | None], None],
     ) -> None:
         self.name = name
         self.inbound_expiry_s = inbound_expiry_s
+        self._clock = clock
         self._now = monotonic
         self._on_error = on_error
         self._sink: DeliverySink | None = None
@@ -117,7 +119,8 @@ class DeliveryInbox:
         if status is not MessageStatus.DELIVERED:
             error = f"err:{receipt.err}" if receipt.err else f"stat:{receipt.stat}"
         self.receipts += 1
-        self._receipts.append(Receipt(self.name, (exact, *others), status, _wall_ms(), error))
+        done_ms = to_ms(self._clock())
+        self._receipts.append(Receipt(self.name, (exact, *others), status, done_ms, error))
         stored = self._next_flush()
         self._schedule_flush(len(self._receipts))
         return stored
@@ -142,7 +145,7 @@ class DeliveryInbox:
 
     def _accept_inbound(self, source: str, destination: str, text: str) -> asyncio.Future[None]:
         self.inbound += 1
-        self._inbound.append(InboundSms(self.name, source, destination, text, _wall_ms()))
+        self._inbound.append(InboundSms(self.name, source, destination, text, to_ms(self._clock())))
         stored = self._next_flush()
         self._schedule_flush(len(self._inbound))
         return stored

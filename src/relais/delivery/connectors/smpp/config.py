@@ -4,7 +4,7 @@ Settings of one SMPP connector, and how a sender and a recipient become SMPP add
 An operator writes these in a TOML/JSON file or passes them as CLI flags, so `from_mapping`
 accepts strings for numbers and booleans, dashes for underscores, and refuses unknown keys
 and impossible values with a `ConfigError` that names the connector, the key and the value.
-The rate policies the settings parametrise are in smpp_pacing.py.
+The rate policies the settings parametrise are in pacing.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 from relais.errors import ConfigError
 from relais.smpp import Npi, Ton
 
-__all__ = ["SmppSettings"]
+__all__ = ["AddressCode", "BindMode", "LongMessageMethod", "SmppSettings", "TimeoutPolicy"]
 
 BindMode = Literal["transceiver", "transmitter+receiver"]
 LongMessageMethod = Literal["udh", "sar", "payload"]

@@ -1,5 +1,5 @@
 """A small scriptable SMSC on real TCP, built on `SmppConnection(Role.SMSC)`, for the SMPP
-connector's tests (the carrier simulator in `relais.simulator` is the full one).
+connector's tests (the carrier simulator in `relais.smsc_simulator` is the full one).
 
 Each test sets a `Script`: which destinations to refuse with which status, how many submits
 to throttle first, whether to answer at all, when to drop the connection, in which base to
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from relais.core.connector import InboundSms, OutboundMessage, Receipt
-from relais.delivery.connectors.smpp import SmppConnector
-from relais.delivery.connectors.smpp_config import SmppSettings
+from relais.delivery.connectors.smpp.config import SmppSettings
+from relais.delivery.connectors.smpp.connector import SmppConnector
 from relais.smpp import (
     NEED_DATA,
     BindReceiver,
@@ -299,6 +299,11 @@ def message(
     )
 
 
+def wall_clock() -> datetime:
+    """The clock the connectors under test date receipts and inbound SMS by."""
+    return datetime.now(UTC)
+
+
 @contextlib.asynccontextmanager
 async def running(
     script: Script | None = None, **settings: Any
@@ -315,7 +320,7 @@ async def running(
         "reconnect_min_s": 0.02,
         "reconnect_max_s": 0.1,
     } | settings
-    connector = SmppConnector(SmppSettings(**options))
+    connector = SmppConnector(SmppSettings(**options), clock=wall_clock)
     sink = RecordingSink()
     await connector.start(sink)
     try:

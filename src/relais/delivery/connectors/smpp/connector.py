@@ -7,15 +7,13 @@ submit while unbound answers QUEUED so the dispatcher puts the batch back. A bat
 pipelined: parts are written as fast as the window (and the rate cap) allows and the
 responses are collected afterwards, so 500 messages cost about 500/window round trips.
 
-Outcomes, per message (the contract is `SubmitOutcome`): every part accepted -> SENT with
-the carrier ids; a part refused with a temporary status -> QUEUED after the retry backoff,
-and the submit rate is cut; a permanent status -> a final failure naming it; no response ->
-`timeout_policy` decides (resend: QUEUED, and the session, now suspect, is replaced; fail:
-REJECTED "no response"). user_message_reference carries the message id so an SMSC can drop
-the duplicate a resend may create.
+Outcomes, per message (the contract is `SubmitOutcome`), are `submits.outcome_of`'s; here,
+a temporary refusal also cuts the submit rate (`pacing.py`), and an unanswered submit under
+the "resend" policy replaces the session, now suspect.
 
-Receipts and inbound SMS come from deliver_sm; the connector's `DeliveryInbox`
-(smpp_deliveries.py) batches them to the sink.
+Receipts and inbound SMS come from deliver_sm; the connector's `DeliveryInbox` (inbox.py)
+batches them to the sink, dated by the clock the connector is given. Pacing, backoffs and
+deadlines run on the monotonic clock: they time the link, they are no domain data.
 """
 
 from __future__ import annotations
@@ -26,63 +24,42 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
-from typing import Final, cast
+from typing import cast
 
 from relais.core.connector import ConnectorStatus, DeliverySink, OutboundMessage, SubmitOutcome
 from relais.core.status import MessageStatus
-from relais.delivery.connectors.smpp_config import SmppSettings
-from relais.delivery.connectors.smpp_deliveries import DeliveryInbox
-from relais.delivery.connectors.smpp_pacing import Pacer, ReconnectBackoff, RetryBackoff
-from relais.delivery.connectors.smpp_session import (
-    BindKind,
-    NoResponse,
-    SessionClosed,
-    SmppSession,
-    open_session,
-)
+from relais.delivery.connectors.smpp.binding import BindKind, bind, open_session
+from relais.delivery.connectors.smpp.config import SmppSettings
+from relais.delivery.connectors.smpp.inbox import DeliveryInbox
+from relais.delivery.connectors.smpp.pacing import Pacer, ReconnectBackoff, RetryBackoff
+from relais.delivery.connectors.smpp.session import SmppSession
+from relais.delivery.connectors.smpp.submits import PartAnswer, outcome_of, queued, submit_pdus
+from relais.delivery.connectors.smpp.window import NoResponse, SessionClosed
 from relais.errors import InvalidField
-from relais.smpp import (
-    CommandStatus,
-    LocalProtocolError,
-    Response,
-    SmppError,
-    SubmitSm,
-    is_temporary,
-    make_tlvs,
-    split_for_submit,
-    status_name,
-)
-from relais.smpp.receipts import canonical_message_id
+from relais.smpp import CommandStatus, LocalProtocolError, Response, SmppError, is_temporary
 
 __all__ = ["SmppConnector"]
 
 log = logging.getLogger("relais.smpp")
 
-_FAILURE_BY_STATUS: Final[dict[int, MessageStatus]] = {
-    CommandStatus.ESME_RINVDSTADR: MessageStatus.INVALID_DESTINATION,
-    CommandStatus.ESME_RINVSRCADR: MessageStatus.INVALID_SENDER,
-}
-_QUEUED, _REJECTED = MessageStatus.QUEUED, MessageStatus.REJECTED
-_PartResult = Response | SmppError | LocalProtocolError
 
-
-def _error_text(status: int) -> str:
-    """ "ESME_RINVDSTADR (0x0000000B)", without the description."""
-    return status_name(status).split(":", 1)[0]
-
-
-def _answer(result: _PartResult | asyncio.Future[Response]) -> _PartResult:
+def _answer(result: PartAnswer | asyncio.Future[Response]) -> PartAnswer:
     """What a part got; a session future only ever fails with NoResponse."""
     if not isinstance(result, asyncio.Future):
         return result
     if result.cancelled():
         return NoResponse("cancelled", timed_out=False)
-    return cast(_PartResult, result.exception()) or result.result()
+    return cast(PartAnswer, result.exception()) or result.result()
 
 
 class SmppConnector:
-    """A `Connector` speaking SMPP 3.4 to one SMSC account."""
+    """A `Connector` speaking SMPP 3.4 to one SMSC account.
+
+    `clock` (the platform's) dates the receipts and inbound SMS; `monotonic` paces submits
+    and times reconnects and deadlines.
+    """
 
     kind = "smpp"
 
@@ -90,6 +67,7 @@ class SmppConnector:
         self,
         settings: SmppSettings,
         *,
+        clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
@@ -110,6 +88,7 @@ class SmppConnector:
         self._inbox = DeliveryInbox(
             settings.name,
             inbound_expiry_s=settings.inbound_expiry_s,
+            clock=clock,
             monotonic=monotonic,
             on_error=self._fail,
         )
@@ -193,7 +172,8 @@ class SmppConnector:
                 on_close=self._lost.set,
             )
             self._sessions.append(session)
-            await session.bind(
+            await bind(
+                session,
                 kind,
                 system_id=s.system_id,
                 password=s.password,
@@ -227,7 +207,7 @@ class SmppConnector:
             return [self._queued(m, reason, self._unbound_retry_ms()) for m in batch]
         deadline = self._now() + self.settings.submit_deadline_s
         outcomes: list[SubmitOutcome | None] = [None] * len(batch)
-        sent: list[tuple[int, list[_PartResult | asyncio.Future[Response]]]] = []
+        sent: list[tuple[int, list[PartAnswer | asyncio.Future[Response]]]] = []
         stopped: tuple[str, int] | None = None  # why the rest of the batch goes back, and when
         for index, message in enumerate(batch):
             if stopped is None and self._stopping:
@@ -238,11 +218,13 @@ class SmppConnector:
                 outcomes[index] = self._queued(message, *stopped)
                 continue
             try:
-                pdus = self._pdus(message)
+                pdus = submit_pdus(message, self.settings)
             except (InvalidField, LocalProtocolError) as exc:
-                outcomes[index] = SubmitOutcome(message.id, self.name, _REJECTED, error=str(exc))
+                outcomes[index] = SubmitOutcome(
+                    message.id, self.name, MessageStatus.REJECTED, error=str(exc)
+                )
                 continue
-            results: list[_PartResult | asyncio.Future[Response]] = []
+            results: list[PartAnswer | asyncio.Future[Response]] = []
             for pdu in pdus:
                 if (wait := self._pacer.reserve(self._now())) > 0:
                     await asyncio.sleep(wait)
@@ -265,38 +247,16 @@ class SmppConnector:
             await asyncio.wait(futures)
         for index, results in sent:
             answers = [_answer(r) for r in results]
-            outcomes[index] = self._outcome(batch[index], answers)
+            outcomes[index] = outcome_of(
+                batch[index],
+                answers,
+                connector=self.name,
+                timeout_policy=self.settings.timeout_policy,
+                retry_after_ms=int(self._retry.delay_s * 1000),
+            )
         done = [o for o in outcomes if o is not None]
         self.submitted += sum(o.status is MessageStatus.SENT for o in done)
         return done
-
-    def _pdus(self, message: OutboundMessage) -> list[SubmitSm]:
-        s = self.settings
-        parts = split_for_submit(
-            message.text,
-            force_unicode=message.encoding == "ucs2",
-            method=s.long_message_method,
-            reference=message.id & 0xFFFF,  # a UDH keeps the low 8 bits, SAR all 16
-        )
-        source_ton, source_npi, source = s.source_address(message.sender)
-        dest_ton, dest_npi, destination = s.destination_address(message.destination)
-        reference = message.id & 0xFFFF
-        return [
-            SubmitSm(
-                source_addr_ton=source_ton,
-                source_addr_npi=source_npi,
-                source_addr=source,
-                dest_addr_ton=dest_ton,
-                dest_addr_npi=dest_npi,
-                destination_addr=destination,
-                esm_class=part.esm_class,
-                registered_delivery=s.registered_delivery,
-                data_coding=part.data_coding,
-                short_message=part.short_message,
-                tlvs=make_tlvs(user_message_reference=reference, extra=part.tlvs),
-            )
-            for part in parts
-        ]
 
     def _part_done(self, sent_at: float, future: asyncio.Future[Response]) -> None:
         """Runs as each response (or its absence) arrives, while the batch is still going:
@@ -323,39 +283,8 @@ class SmppConnector:
             if status in (CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL):
                 self._pacer.throttled(now, sent_at)
 
-    def _outcome(self, message: OutboundMessage, answers: list[_PartResult]) -> SubmitOutcome:
-        ids: list[str] = []
-        final: tuple[MessageStatus, str] | None = None
-        retry: str | None = None
-        for answer in answers:
-            if isinstance(answer, Response):
-                status = answer.command_status
-                if status == CommandStatus.ESME_ROK and hasattr(answer, "message_id"):
-                    if carrier_id := canonical_message_id(answer.message_id):
-                        ids.append(carrier_id)
-                elif is_temporary(status):
-                    retry = retry or _error_text(status)
-                elif final is None:
-                    final = (_FAILURE_BY_STATUS.get(status, _REJECTED), _error_text(status))
-            elif isinstance(answer, NoResponse):
-                if self.settings.timeout_policy == "fail":
-                    final = final or (_REJECTED, "no response")
-                else:
-                    retry = retry or f"no response ({answer})"
-            elif isinstance(answer, SessionClosed):
-                retry = retry or f"not sent: {answer}"
-            elif final is None:  # LocalProtocolError: this PDU cannot be sent at all
-                final = (_REJECTED, str(answer))
-        if final is not None:
-            return SubmitOutcome(message.id, self.name, final[0], tuple(ids), error=final[1])
-        if retry is not None:
-            # Parts already accepted are sent again with the rest; a receipt for one of
-            # them must not settle the message, so their ids are not reported.
-            return self._queued(message, retry, int(self._retry.delay_s * 1000))
-        return SubmitOutcome(message.id, self.name, MessageStatus.SENT, tuple(ids))
-
     def _queued(self, message: OutboundMessage, error: str, retry_ms: int) -> SubmitOutcome:
-        return SubmitOutcome(message.id, self.name, _QUEUED, error=error, retry_after_ms=retry_ms)
+        return queued(message, self.name, error, retry_ms)
 
     def _unbound_retry_ms(self) -> int:
         wait = self.settings.reconnect_min_s
