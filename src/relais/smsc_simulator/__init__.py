@@ -1,5 +1,5 @@
 """
-Relais's carrier simulator: a real SMPP 3.4 server (SMSC) over TCP that injects the faults
+Relais's SMSC simulator: a real SMPP 3.4 server (SMSC) over TCP that injects the faults
 carriers commit, modelled on Jasmin's test SMSCs. It is a feature for users (`relais
 smsc-simulator`, docs/smsc-simulator.md) and the peer Relais's own SMPP client is tested
 against.
@@ -8,11 +8,15 @@ against.
         ...  # bind an ESME to 127.0.0.1:smsc.port, submit, read receipts
         await smsc.inject_mo(source="33612345678", destination="36000", text="STOP")
 
+Not to be confused with the built-in carrier (`relais.delivery.connectors.builtin_carrier`),
+the in-process connector that speaks no SMPP.
+
 Modules: `config` (what the carrier does), `options` (command-line values to a config),
-`server` (listening, binds, routing of deliveries), `session` (one connection), `policy`
-(throttling, errors, cuts, retries recognised), `deliveries` (receipts and MO as
-deliver_sm), `mo` (inbound texts to PDUs), `ids` (message ids), `record` (what was seen),
-`cli` (the typer command). The PDUs and the session state are `relais.smpp`'s.
+`server` (listening, binds, routing of deliveries), `session` (one connection), `window`
+(a receiver's deliver window), `policy` (throttling, errors, cuts, retries recognised),
+`deliveries` (receipts and MO as deliver_sm), `mo` (inbound texts to PDUs), `ids` (message
+ids), `record` (what was seen), `cli` (the typer command). The PDUs and the session state
+are `relais.smpp`'s.
 """
 
 from __future__ import annotations
