@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Callable
 from typing import Final, Literal
 
-from relais.delivery.connectors.smpp.session import DeliverCallback, SmppSession
+from relais.delivery.connectors.smpp.session import SmppSession
 from relais.smpp import (
     BindReceiver,
     BindTransceiver,
@@ -44,32 +44,17 @@ class BindRefused(SmppError):
 async def open_session(
     host: str,
     port: int,
+    new_session: Callable[[], SmppSession],
     *,
     ssl_context: ssl.SSLContext | None = None,
     connect_timeout_s: float = 10.0,
-    window: int,
-    response_timeout_s: float,
-    enquire_link_interval_s: float,
-    on_deliver: DeliverCallback | None = None,
-    close_on_timeout: bool = False,
-    on_close: Callable[[], None] | None = None,
 ) -> SmppSession:
-    """Connect (TLS when `ssl_context` is given) and return the session, not yet bound."""
-
-    def session() -> SmppSession:
-        return SmppSession(
-            window=window,
-            response_timeout_s=response_timeout_s,
-            enquire_link_interval_s=enquire_link_interval_s,
-            on_deliver=on_deliver,
-            close_on_timeout=close_on_timeout,
-            on_close=on_close,
-        )
-
+    """Connect (TLS when `ssl_context` is given) and return the session `new_session` makes,
+    not yet bound."""
     loop = asyncio.get_running_loop()
     _, protocol = await asyncio.wait_for(
         loop.create_connection(
-            session,
+            new_session,
             host,
             port,
             ssl=ssl_context,

@@ -159,17 +159,21 @@ class SmppConnector:
             ("transceiver",) if s.bind_mode == "transceiver" else ("transmitter", "receiver")
         )
         for kind in kinds:
-            session = await open_session(
-                s.host,
-                s.port,
-                ssl_context=s.ssl_context(),
-                connect_timeout_s=s.connect_timeout_s,
+            new_session = partial(
+                SmppSession,
                 window=s.window,
                 response_timeout_s=s.response_timeout_s,
                 enquire_link_interval_s=s.enquire_link_interval_s,
                 on_deliver=self._inbox.on_deliver if kind != "transmitter" else None,
                 close_on_timeout=s.timeout_policy == "resend",
                 on_close=self._lost.set,
+            )
+            session = await open_session(
+                s.host,
+                s.port,
+                new_session,
+                ssl_context=s.ssl_context(),
+                connect_timeout_s=s.connect_timeout_s,
             )
             self._sessions.append(session)
             await bind(
