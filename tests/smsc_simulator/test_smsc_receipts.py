@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from tests.smsc_simulator.conftest import Connect, StartSmsc
 from tests.smsc_simulator.esme import LONG_TEXT, SUBMIT, long_message
@@ -126,3 +128,16 @@ def _drop_deliver_sm_resp(send):
         return b"" if type(pdu).__name__ == "DeliverSmResp" else data
 
     return send_or_drop
+
+
+async def test_receipts_are_dated_by_the_simulators_clock(
+    start_smsc: StartSmsc, connect: Connect
+) -> None:
+    moment = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    smsc = await start_smsc(clock=lambda: moment)
+    esme = await connect(smsc)
+    await esme.submit()
+    await esme.wait_delivers(1)
+    [receipt] = esme.receipts
+    assert (receipt.submit_date, receipt.done_date) == ("3105060708", "3105060708")
+    assert smsc.accepted[0].accepted_at == moment
