@@ -60,7 +60,7 @@ def start_simulator(port: int) -> subprocess.Popen:
     )
     line = process.stdout.readline() if process.stdout else ""
     if "listening" not in line:
-        raise SystemExit(f"simulator did not start: {line}")
+        raise SystemExit(f"SMSC simulator did not start: {line}")
     return process
 
 

@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument(
         "--no-dispatcher",
         action="store_true",
-        help="accept only; by default the dispatcher and simulator run too",
+        help="accept only; by default the dispatcher and the built-in carrier run too",
     )
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]

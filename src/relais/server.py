@@ -11,8 +11,8 @@ from starlette.types import ASGIApp
 
 from relais.api.app import create_app
 from relais.config import Settings
+from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.delivery.connectors.factory import build_connector
-from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
 from relais.services import retention
 from relais.services.platform import Platform
@@ -26,7 +26,8 @@ RECOVER_PREPARING_SECONDS = 300
 
 def build_dispatcher(platform: Platform) -> Dispatcher:
     settings = platform.settings
-    builtin = CarrierSimulator(
+    builtin = BuiltinCarrier(
+        clock=platform.clock,
         receipt_delay_ms=settings.simulator_receipt_delay_ms,
         outcomes=settings.simulator_outcomes,
         seed=settings.simulator_seed,

@@ -10,8 +10,8 @@ from tests.support import fetch_all, make_customer, wait_until
 
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
+from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.delivery.connectors.factory import build_connector
-from relais.delivery.connectors.simulator import CarrierSimulator
 from relais.delivery.dispatcher import Dispatcher
 from relais.delivery.worker import ConnectorWorker
 from relais.services.sending.numbers import Recipient, Submission, send
@@ -29,7 +29,7 @@ async def statuses(platform) -> list[str]:
     return [r[0] for r in rows]
 
 
-def dispatcher_with(platform, simulator: CarrierSimulator, **options) -> Dispatcher:
+def dispatcher_with(platform, simulator: BuiltinCarrier, **options) -> Dispatcher:
     dispatcher = Dispatcher(platform, factory=build_connector, builtin=simulator, **options)
     platform.on_queued = dispatcher.wake
     return dispatcher
@@ -38,7 +38,9 @@ def dispatcher_with(platform, simulator: CarrierSimulator, **options) -> Dispatc
 async def test_queued_messages_are_delivered_through_the_simulator(platform):
     customer = await make_customer(platform, credits=1000)
     await send(platform, account=customer.account, submission=Submission("Hi", numbers(120)))
-    dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=10), batch_size=50)
+    dispatcher = dispatcher_with(
+        platform, BuiltinCarrier(clock=platform.clock, receipt_delay_ms=10), batch_size=50
+    )
     await dispatcher.start()
     try:
 
@@ -56,7 +58,8 @@ async def test_queued_messages_are_delivered_through_the_simulator(platform):
 async def test_outcome_mix_decides_final_statuses(platform):
     customer = await make_customer(platform, credits=1000)
     await send(platform, account=customer.account, submission=Submission("Hi", numbers(200)))
-    simulator = CarrierSimulator(
+    simulator = BuiltinCarrier(
+        clock=platform.clock,
         receipt_delay_ms=0,
         outcomes={"delivered": 0.5, "not_delivered": 0.3, "expired": 0.2},
         seed=7,
@@ -79,7 +82,7 @@ async def test_outcome_mix_decides_final_statuses(platform):
 async def test_multi_part_message_is_delivered_when_all_parts_are(platform):
     customer = await make_customer(platform, credits=1000)
     await send(platform, account=customer.account, submission=Submission("x" * 400, numbers(3)))
-    dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=5))
+    dispatcher = dispatcher_with(platform, BuiltinCarrier(clock=platform.clock, receipt_delay_ms=5))
     await dispatcher.start()
     try:
 
@@ -104,7 +107,7 @@ async def test_scheduled_messages_wait_for_their_time(platform):
         account=customer.account,
         submission=Submission("Later", numbers(2), delay="2030-01-01T13:00:00+00:00"),
     )
-    worker = ConnectorWorker(platform, CarrierSimulator(receipt_delay_ms=0))
+    worker = ConnectorWorker(platform, BuiltinCarrier(clock=platform.clock, receipt_delay_ms=0))
     assert await worker.dispatch_once() == 0
     assert await statuses(platform) == ["queued", "queued"]
     now = now + timedelta(hours=1)
@@ -255,8 +258,8 @@ async def test_a_bind_lease_has_one_owner_at_a_time(platform):
 
 
 async def test_two_dispatchers_never_run_the_same_connector(platform):
-    first = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0))
-    second = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0))
+    first = dispatcher_with(platform, BuiltinCarrier(clock=platform.clock, receipt_delay_ms=0))
+    second = dispatcher_with(platform, BuiltinCarrier(clock=platform.clock, receipt_delay_ms=0))
     await first.start()
     await second.start()
     try:
@@ -270,7 +273,9 @@ async def test_two_dispatchers_never_run_the_same_connector(platform):
 async def test_connector_definitions_apply_without_restart(platform):
     from relais.services import connectors as connector_service
 
-    dispatcher = dispatcher_with(platform, CarrierSimulator(receipt_delay_ms=0), reconcile_s=0.05)
+    dispatcher = dispatcher_with(
+        platform, BuiltinCarrier(clock=platform.clock, receipt_delay_ms=0), reconcile_s=0.05
+    )
     await dispatcher.start()
     try:
         await connector_service.put_connector(

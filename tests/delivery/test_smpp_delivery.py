@@ -16,9 +16,9 @@ from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.services import connectors as connector_service
 from relais.services.sending.numbers import Recipient, Submission, send
-from relais.simulator.config import SimulatorConfig
-from relais.simulator.server import SmscSimulator
 from relais.smpp import CommandStatus
+from relais.smsc_simulator.config import SimulatorConfig
+from relais.smsc_simulator.server import SmscSimulator
 from relais.store.tables import blacklist, inbound_messages, messages
 
 FINAL_OR_WAITING = {"queued", "sending", "sent"}

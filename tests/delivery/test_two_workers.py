@@ -16,8 +16,8 @@ from tests.support import fetch_value, free_port, make_customer
 
 from relais.services import connectors as connector_service
 from relais.services.sending.numbers import Recipient, Submission, send
-from relais.simulator.config import SimulatorConfig
-from relais.simulator.server import SmscSimulator
+from relais.smsc_simulator.config import SimulatorConfig
+from relais.smsc_simulator.server import SmscSimulator
 from relais.store import connectors as connector_store
 from relais.store.tables import messages
 

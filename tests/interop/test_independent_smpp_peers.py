@@ -23,7 +23,7 @@ from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.services import connectors as connector_service
 from relais.services.sending.numbers import Recipient, Submission, send
-from relais.simulator.server import SmscSimulator
+from relais.smsc_simulator.server import SmscSimulator
 from relais.store.tables import inbound_messages, messages
 
 HERE = Path(__file__).parent

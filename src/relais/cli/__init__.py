@@ -21,7 +21,7 @@ from relais.config import Settings
 from relais.errors import RelaisError
 from relais.services import accounts, tokens
 from relais.services.platform import Platform
-from relais.simulator.cli import add_simulator_command
+from relais.smsc_simulator.cli import add_simulator_command
 from relais.store.migrate import upgrade
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Relais SMS platform.")

@@ -114,7 +114,7 @@ def connector_list(
 
     rows, leases, now_ms = run(action)
     configured = {row.name for row in rows}
-    # The built-in simulator has no definition, only the lease of the process running it.
+    # The built-in carrier has no definition, only the lease of the process running it.
     rows += [
         connector_store.ConnectorRow(name, "simulator", {}, True, 0)
         for name, lease in leases.items()
@@ -150,7 +150,7 @@ def connector_test(
         rows = {row.name: row for row in await connector_service.list_connectors(p)}
         if name not in rows:
             raise ConfigError(f"No connector named {name}")
-        connector = factory.build_connector(rows[name])
+        connector = factory.build_connector(rows[name], clock=p.clock)
 
         class _Discard:
             def receipts(self, receipts): ...

@@ -4,7 +4,7 @@ comes back (receipts, inbound SMS), plus the sweeps that settle messages carrier
 Every few seconds the dispatcher reads the operator's connector definitions and takes (or
 renews) a lease on each: a bind is run by exactly one process at a time, and a process only
 claims the messages routed to connectors it holds. A changed definition restarts its
-connector; a removed one stops it. The built-in simulator is always offered unless the
+connector; a removed one stops it. The built-in carrier is always offered unless the
 operator disabled it."""
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import partial
+from typing import Protocol
 
 from relais.core.connector import Connector, ConnectorStatus, InboundSms, Receipt
 from relais.core.instant import to_ms
@@ -31,7 +34,13 @@ from relais.store import connectors as connector_store
 
 log = logging.getLogger("relais.dispatcher")
 
-ConnectorFactory = Callable[[connector_store.ConnectorRow], Connector]
+
+class ConnectorFactory(Protocol):
+    """Builds the connector a definition describes (`connectors.factory.build_connector`)."""
+
+    def __call__(
+        self, row: connector_store.ConnectorRow, *, clock: Callable[[], datetime]
+    ) -> Connector: ...
 
 
 @dataclass
@@ -147,11 +156,11 @@ class Dispatcher:
     def statuses(self) -> list[ConnectorStatus]:
         return [running.worker.connector.status() for running in self.running.values()]
 
-    async def _every(self, seconds: float, action: Callable[[], object]) -> None:
+    async def _every(self, seconds: float, action: Callable[[], Awaitable[object]]) -> None:
         while not self._stopping:
             await asyncio.sleep(seconds)
             try:
-                await action()  # type: ignore[misc]
+                await action()
             except Exception:
                 log.exception("%s failed; trying again", getattr(action, "__name__", action))
 
@@ -181,8 +190,8 @@ class Dispatcher:
             state = self._report(name, now_ms)
             try:
                 held = await self.platform.db.write(
-                    lambda conn, name=name, state=state: connector_store.acquire_lease(
-                        conn,
+                    partial(
+                        connector_store.acquire_lease,
                         connector=name,
                         owner=self.owner,
                         now_ms=now_ms,
@@ -204,7 +213,7 @@ class Dispatcher:
                 await self._stop_connector(name)
             try:
                 if name in rows:
-                    connector = self.factory(rows[name])
+                    connector = self.factory(rows[name], clock=self.platform.clock)
                 elif self.builtin is not None:
                     connector = self.builtin
                 else:

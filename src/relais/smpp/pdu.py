@@ -17,11 +17,11 @@ ESME_RINVCMDID or pass it on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, TypeAlias
 
 from relais.smpp.constants import INTERFACE_VERSION, RESPONSE_BIT, CommandId, CommandStatus
-from relais.smpp.tlv import NO_TLVS, HasTlvs, Tag, TlvFields
+from relais.smpp.tlv import HasTlvs, Tag, TlvFields, no_tlvs
 
 __all__ = [
     "BIND_RESPONSES",
@@ -116,7 +116,7 @@ class EnquireLink(Request):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _BindResp(HasTlvs, Response):
     system_id: str = ""  # max 16 octets with the NUL
-    tlvs: Mapping[int, bytes] = NO_TLVS  # sc_interface_version
+    tlvs: Mapping[int, bytes] = field(default_factory=no_tlvs, hash=False)  # sc_interface_version
 
     @property
     def sc_interface_version(self) -> int | None:
@@ -214,7 +214,7 @@ class _ShortMessage(TlvFields, Request):
     data_coding: int = 0
     sm_default_msg_id: int = 0
     short_message: bytes = b""  # max 254; sm_length is len(short_message)
-    tlvs: Mapping[int, bytes] = NO_TLVS
+    tlvs: Mapping[int, bytes] = field(default_factory=no_tlvs, hash=False)
 
     @property
     def user_data(self) -> bytes:
@@ -239,7 +239,7 @@ class DeliverSm(_ShortMessage):
 class DataSmResp(HasTlvs, Response):
     command_id: ClassVar[int] = CommandId.DATA_SM_RESP
     message_id: str = ""  # max 65
-    tlvs: Mapping[int, bytes] = NO_TLVS
+    tlvs: Mapping[int, bytes] = field(default_factory=no_tlvs, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,7 +258,7 @@ class DataSm(TlvFields, Request):
     esm_class: int = 0
     registered_delivery: int = 0
     data_coding: int = 0
-    tlvs: Mapping[int, bytes] = NO_TLVS
+    tlvs: Mapping[int, bytes] = field(default_factory=no_tlvs, hash=False)
 
     @property
     def user_data(self) -> bytes:
@@ -277,7 +277,7 @@ class AlertNotification(HasTlvs, Request):
     esme_addr_ton: int = 0
     esme_addr_npi: int = 0
     esme_addr: str = ""  # max 65
-    tlvs: Mapping[int, bytes] = NO_TLVS  # ms_availability_status
+    tlvs: Mapping[int, bytes] = field(default_factory=no_tlvs, hash=False)  # ms_availability_status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

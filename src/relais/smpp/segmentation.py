@@ -29,7 +29,7 @@ from relais.core.encoding import (
 from relais.errors import InvalidField
 from relais.smpp.constants import DataCoding, EsmClass
 from relais.smpp.pdu import DataSm, DeliverSm, SubmitSm
-from relais.smpp.tlv import NO_TLVS, make_tlvs
+from relais.smpp.tlv import make_tlvs, no_tlvs
 
 __all__ = [
     "Fragment",
@@ -54,7 +54,7 @@ class SubmitPart:
     data_coding: int
     esm_class: int
     short_message: bytes
-    tlvs: Mapping[int, bytes] = NO_TLVS
+    tlvs: Mapping[int, bytes] = field(default_factory=no_tlvs, hash=False)
 
 
 def split_for_submit(

@@ -29,19 +29,19 @@ __all__ = [
     "decode_tlvs",
     "encode_tlvs",
     "make_tlvs",
+    "no_tlvs",
 ]
 
 
 class Tlvs(dict[int, bytes]):
-    """A read-only, hashable dict: a frozen PDU must not change under its holder's feet.
+    """A read-only dict: a frozen PDU must not change under its holder's feet.
 
-    A dict subclass rather than a Mapping so lookups stay at C speed on the hot path.
+    A dict subclass rather than a Mapping so lookups stay at C speed on the hot path. Like a
+    dict it has no hash: PDUs leave their TLVs out of theirs (`field(hash=False)`), and
+    compare them for equality.
     """
 
     __slots__ = ()
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(frozenset(self.items()))
 
     def __repr__(self) -> str:
         return f"Tlvs({dict.__repr__(self)})"
@@ -54,6 +54,12 @@ class Tlvs(dict[int, bytes]):
 
 
 NO_TLVS: Final = Tlvs()
+
+
+def no_tlvs() -> Tlvs:
+    """`NO_TLVS`, as the default of a PDU's `tlvs`: a dataclass takes a default without a
+    hash only from a factory."""
+    return NO_TLVS
 
 
 class HasTlvs:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from relais.config import parse_outcome_mix
 from relais.core.connector import Connector
-from relais.delivery.connectors.simulator import CarrierSimulator
+from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.errors import ConfigError
 from relais.store.connectors import ConnectorRow
 
 
-def simulator_from_settings(name: str, settings: dict[str, Any]) -> CarrierSimulator:
+def builtin_carrier_from_settings(
+    name: str, settings: dict[str, Any], *, clock: Callable[[], datetime]
+) -> BuiltinCarrier:
     unknown = set(settings) - {"receipt_delay_ms", "outcomes", "seed"}
     if unknown:
         raise ConfigError(f"unknown simulator settings: {', '.join(sorted(unknown))}")
@@ -20,7 +24,8 @@ def simulator_from_settings(name: str, settings: dict[str, Any]) -> CarrierSimul
         delay = int(settings.get("receipt_delay_ms", 200))
     except (TypeError, ValueError):
         raise ConfigError("receipt_delay_ms must be an integer") from None
-    return CarrierSimulator(
+    return BuiltinCarrier(
+        clock=clock,
         name=name,
         receipt_delay_ms=delay,
         outcomes=parse_outcome_mix(outcomes) if isinstance(outcomes, str) else outcomes,
@@ -30,15 +35,20 @@ def simulator_from_settings(name: str, settings: dict[str, Any]) -> CarrierSimul
 
 def validate(kind: str, name: str, settings: dict[str, Any]) -> None:
     """Refuse a definition that could not be started, before it is stored."""
-    build_connector(ConnectorRow(name, kind, settings, True, 0))
+    build_connector(ConnectorRow(name, kind, settings, True, 0), clock=_never_started)
 
 
-def build_connector(row: ConnectorRow) -> Connector:
+def build_connector(row: ConnectorRow, *, clock: Callable[[], datetime]) -> Connector:
+    """The connector `row` defines; `clock` (the platform's) dates what it reports."""
     if row.kind == "simulator":
-        return simulator_from_settings(row.name, row.settings)
+        return builtin_carrier_from_settings(row.name, row.settings, clock=clock)
     if row.kind == "smpp":
-        from relais.delivery.connectors.smpp import SmppConnector
-        from relais.delivery.connectors.smpp_config import SmppSettings
+        from relais.delivery.connectors.smpp import SmppConnector, SmppSettings
 
-        return SmppConnector(SmppSettings.from_mapping({**row.settings, "name": row.name}))
+        settings = SmppSettings.from_mapping({**row.settings, "name": row.name})
+        return SmppConnector(settings, clock=clock)
     raise ConfigError(f"unknown connector kind {row.kind!r}")
+
+
+def _never_started() -> datetime:
+    raise RuntimeError("a connector built to validate its definition is never started")
