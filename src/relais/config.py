@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from relais.core.errors import ConfigError
 from relais.core.optout import DEFAULT_STOP_KEYWORDS
 from relais.core.status import FINAL_STATUSES, MessageStatus
-from relais.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///relais.db"
 # What marketing texts end with (api_reference §1.11 leaves the exact text open; 36179 is

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.support import fetch_all, fetch_value, make_customer, relais
 
 from relais.cli.lists import CsvContacts
-from relais.errors import InvalidField
+from relais.core.errors import InvalidField
 from relais.services import list_import
 from relais.services.list_import import NewContact
 from relais.store.tables import contact_lists, contacts

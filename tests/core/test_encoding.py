@@ -14,7 +14,7 @@ from relais.core.encoding import (
     segment,
     segment_count,
 )
-from relais.errors import InvalidField
+from relais.core.errors import InvalidField
 
 GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"

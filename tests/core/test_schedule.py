@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from relais.core.errors import InvalidDelay
 from relais.core.schedule import PARIS, format_paris, parse_delay
-from relais.errors import InvalidDelay
 
 NOW = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
 

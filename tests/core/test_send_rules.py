@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
+from relais.core.errors import InvalidField, MissingField
 from relais.core.schedule import PARIS
 from relais.core.send_rules import check_parts, parse_pushtype, release_time, require_text
 from relais.core.status import PushType
-from relais.errors import InvalidField, MissingField
 
 SUNDAY_NIGHT = datetime(2026, 7, 5, 22, 0, tzinfo=PARIS)
 MONDAY_OPENING = datetime(2026, 7, 6, 8, 0, tzinfo=PARIS)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from relais.core.errors import InvalidSender
 from relais.core.sender import validate_sender
-from relais.errors import InvalidSender
 
 
 @pytest.mark.parametrize(

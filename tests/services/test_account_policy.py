@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support import fetch_all, fetch_value, make_customer
 
-from relais.errors import InvalidField, InvalidSender, NotFound
+from relais.core.errors import InvalidField, InvalidSender, NotFound
 from relais.services import account_policy, accounts, campaigns, sub_accounts
 from relais.services.platform import Platform
 from relais.services.sending.numbers import Recipient, Submission, send

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from tests.support import fetch_all, fetch_value, make_customer
 
+from relais.core.errors import InvalidField, NotFound
 from relais.core.schedule import PARIS
-from relais.errors import InvalidField, NotFound
 from relais.services import list_import, lists, retention
 from relais.services.list_import import NewContact
 from relais.services.sending.numbers import Recipient, Submission, send

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 from tests.support import fetch_all, fetch_value, make_customer
 
+from relais.core.errors import InvalidField, NotFound
 from relais.core.instant import to_ms
-from relais.errors import InvalidField, NotFound
 from relais.services import account_policy, accounts, campaigns, moderation, sub_accounts
 from relais.services.moderation import NotAwaitingModeration
 from relais.services.sending.numbers import Recipient, Submission, send

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from tests.support import fetch_all, fetch_value, make_customer
 
+from relais.core.errors import StorageError
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
-from relais.errors import StorageError
 from relais.services import campaigns as campaign_service
 from relais.services import retention, sub_accounts
 from relais.services.accounts import find_account

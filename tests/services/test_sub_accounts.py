@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.support import fetch_all, fetch_value, make_customer, relais
 
 from relais.config import Settings
-from relais.errors import (
+from relais.core.errors import (
     AuthenticationFailed,
     InsufficientCredits,
     InvalidField,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.support import fetch_all
 
 from relais.config import Settings
-from relais.errors import AuthenticationFailed, ConfigError, InvalidField, NotFound
+from relais.core.errors import AuthenticationFailed, ConfigError, InvalidField, NotFound
 from relais.services import accounts, tokens
 from relais.store.tables import api_tokens
 

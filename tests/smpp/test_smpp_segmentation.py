@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relais.core.encoding import encode_gsm7, segment
-from relais.errors import InvalidField
+from relais.core.errors import InvalidField
 from relais.smpp import DeliverSm, SubmitSm, Tag, make_tlvs
 from relais.smpp.segmentation import (
     Fragment,

@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from relais.errors import ConfigError
+from relais.core.errors import ConfigError
 from relais.smsc_simulator.cli import add_simulator_command, run_simulator_from_options
 
 

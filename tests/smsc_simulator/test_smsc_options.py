@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relais.errors import ConfigError
+from relais.core.errors import ConfigError
 from relais.smpp import CommandStatus
 from relais.smsc_simulator import SimulatorConfig, config_from_options
 from relais.smsc_simulator.options import parse_delay, parse_stat_mix, parse_status

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from relais.errors import InvalidField, StorageError
+from relais.core.errors import InvalidField, StorageError
 from relais.store.database import ATTEMPTS, SqliteDatabase
 from relais.store.tables import prices
 

@@ -18,7 +18,7 @@ from relais.cli.common import cli_actor, fail, run
 from relais.cli.lists import list_app
 from relais.cli.retention import retention_app
 from relais.config import Settings
-from relais.errors import RelaisError
+from relais.core.errors import RelaisError
 from relais.services import accounts, tokens
 from relais.services.platform import Platform
 from relais.smsc_simulator.cli import add_simulator_command

@@ -11,7 +11,7 @@ from typing import TypeVar
 import typer
 
 from relais.config import Settings
-from relais.errors import RelaisError
+from relais.core.errors import RelaisError
 from relais.services.platform import Platform
 from relais.store.migrate import upgrade
 

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
+from relais import delivery
 from relais.cli.common import cli_actor, fail, run
+from relais.core.errors import ConfigError, RelaisError
 from relais.core.instant import to_ms
-from relais.delivery.connectors import factory
-from relais.errors import ConfigError, RelaisError
 from relais.services import accounts
 from relais.services import connectors as connector_service
 from relais.services.platform import Platform
@@ -52,7 +52,7 @@ def settings_from_options(options: dict[str, Any], extra: list[str]) -> dict[str
 
 
 async def _store(platform: Platform, name: str, kind: str, settings: dict[str, Any]) -> bool:
-    factory.validate(kind, name, settings)
+    delivery.validate(kind, name, settings)
     return await connector_service.put_connector(
         platform, actor=cli_actor(), name=name, kind=kind, settings=settings
     )
@@ -150,7 +150,7 @@ def connector_test(
         rows = {row.name: row for row in await connector_service.list_connectors(p)}
         if name not in rows:
             raise ConfigError(f"No connector named {name}")
-        connector = factory.build_connector(rows[name], clock=p.clock)
+        connector = delivery.build_connector(rows[name], clock=p.clock)
 
         class _Discard:
             def receipts(self, receipts): ...

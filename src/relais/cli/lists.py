@@ -30,9 +30,9 @@ from rich.progress import (
 )
 
 from relais.cli.common import fail, run
+from relais.core.errors import InvalidField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField
 from relais.services import accounts, lists
 from relais.services.list_import import BATCH_SIZE, ImportReport, import_contacts
 from relais.services.lists import INFOS, MAX_INFO, ListPage, ListSummary

@@ -20,7 +20,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Final
 
-from relais.errors import InvalidField
+from relais.core.errors import InvalidField
 
 __all__ = [
     "GSM7_PART",

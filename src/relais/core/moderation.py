@@ -14,8 +14,8 @@ from typing import Final, Protocol
 
 import phonenumbers
 
+from relais.core.errors import InvalidField
 from relais.core.templates import SHORT_LINK_PLACEHOLDER
-from relais.errors import InvalidField
 
 __all__ = ["RULE_KINDS", "Rule", "TextRules", "links_in", "validate_rule"]
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from relais.errors import InvalidDelay
+from relais.core.errors import InvalidDelay
 
 __all__ = ["PARIS", "format_paris", "parse_delay"]
 

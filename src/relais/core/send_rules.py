@@ -3,15 +3,15 @@ SMS parts its text may take, and when it goes out.
 
 Marketing (pushtype marketing/advertising) is released only inside the marketing window
 (core.quiet_hours): asked for outside it, a send is scheduled for the window's next opening.
-Raises the InvalidRequest errors of relais.errors (the one error root core shares)."""
+Raises the InvalidRequest errors of relais.core.errors (the one error root core shares)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from relais.core.errors import InvalidField, MissingField
 from relais.core.quiet_hours import next_release
 from relais.core.status import PushType
-from relais.errors import InvalidField, MissingField
 
 __all__ = ["check_parts", "parse_pushtype", "release_time", "require_text"]
 

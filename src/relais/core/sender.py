@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from relais.errors import InvalidSender
+from relais.core.errors import InvalidSender
 
 __all__ = ["validate_sender"]
 

@@ -24,10 +24,10 @@ from functools import partial
 from typing import Protocol
 
 from relais.core.connector import Connector, ConnectorStatus, InboundSms, Receipt
+from relais.core.errors import RelaisError
 from relais.core.instant import to_ms
 from relais.core.routing import DEFAULT_CONNECTOR
 from relais.delivery.worker import ConnectorWorker
-from relais.errors import RelaisError
 from relais.services import delivery_reports
 from relais.services.platform import Platform
 from relais.store import connectors as connector_store

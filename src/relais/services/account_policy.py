@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relais.core.errors import InvalidField, NotFound
 from relais.core.moderation import TextRules, validate_rule
 from relais.core.screening import CapScope
 from relais.core.sender import validate_sender
-from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform

@@ -11,7 +11,7 @@ import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from relais.errors import AuthenticationFailed, InsufficientCredits, InvalidField, RelaisError
+from relais.core.errors import AuthenticationFailed, InsufficientCredits, InvalidField, RelaisError
 from relais.services.operator_actions import operator_write
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store

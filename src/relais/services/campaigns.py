@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from relais.core.errors import InvalidField, NotCancellable, NotFound
 from relais.core.instant import to_ms
 from relais.core.phone import normalize_recipient
 from relais.core.status import ERROR_STATUSES, CampaignStatus, MessageStatus
-from relais.errors import InvalidField, NotCancellable, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
 from relais.store import ledger

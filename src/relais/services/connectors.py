@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from relais.core.errors import InvalidField, NotFound
 from relais.core.routing import Route, RoutingTable, routing_table
-from relais.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
-from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
 from relais.store import consumption as consumption_store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relais.errors import InvalidField, NotFound
+from relais.core.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform

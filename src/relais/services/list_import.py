@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from relais.core.errors import InvalidField
 from relais.core.instant import from_ms, to_ms
 from relais.core.phone import normalize_recipient
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField
 from relais.services.lists import delete_list, list_not_found, on_own_list
 from relais.services.platform import AccountRef, Platform
 from relais.store import lists as store

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.core.instant import to_ms
 from relais.core.phone import normalize_recipient
-from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import lists as store
 from relais.store.lists import INFOS, MAX_INFO, ContactPage

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from relais.core.errors import InvalidField, MissingField
 from relais.core.instant import to_ms
 from relais.core.numbering import NumberPlanInfo, describe_number
-from relais.errors import InvalidField, MissingField
 from relais.services.accounts import refuse_debit
 from relais.services.platform import AccountRef, Platform
 from relais.store import ledger

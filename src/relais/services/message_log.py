@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.core.phone import normalize_recipient
-from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
 from relais.store import message_log as log_store

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relais.core.errors import InvalidRequest, NotFound
 from relais.core.status import CampaignStatus
-from relais.errors import InvalidRequest, NotFound
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import accounts as account_store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from relais.errors import NotFound
+from relais.core.errors import NotFound
 from relais.services import account_policy
 from relais.services.platform import Platform
 from relais.store import accounts as account_store

@@ -9,7 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from relais.errors import AuthenticationFailed, InvalidField, NotFound
+from relais.core.errors import AuthenticationFailed, InvalidField, NotFound
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.services.tokens import token_digest

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.core.instant import to_ms
 from relais.core.phone import normalize_recipient
-from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
 from relais.store import opt_outs as opt_out_store

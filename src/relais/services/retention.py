@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
+from relais.core.errors import InvalidField, MissingField, RelaisError
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
-from relais.errors import InvalidField, MissingField, RelaisError
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import retention as store

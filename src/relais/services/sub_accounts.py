@@ -13,16 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from relais.core.instant import to_ms
-from relais.core.schedule import PARIS
-from relais.core.sender import validate_sender
-from relais.errors import (
+from relais.core.errors import (
     AuthenticationFailed,
     InvalidField,
     InvalidRequest,
     MissingField,
     NotFound,
 )
+from relais.core.instant import to_ms
+from relais.core.schedule import PARIS
+from relais.core.sender import validate_sender
 from relais.services.accounts import (
     EMAIL,
     find_account,

@@ -7,7 +7,7 @@ their review)."""
 
 from __future__ import annotations
 
-from relais.errors import InvalidField, NotFound
+from relais.core.errors import InvalidField, NotFound
 from relais.services.operator_actions import operator_write
 from relais.services.platform import Platform
 from relais.store import accounts as account_store

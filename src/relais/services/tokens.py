@@ -13,8 +13,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from relais.core.errors import AuthenticationFailed, InvalidField, NotFound
 from relais.core.instant import to_ms
-from relais.errors import AuthenticationFailed, InvalidField, NotFound
 from relais.services.accounts import account_ref, refuse_suspended
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store

@@ -17,7 +17,7 @@ and the only way out is to close the connection.
 
 from __future__ import annotations
 
-from relais.errors import RelaisError
+from relais.core.errors import RelaisError
 from relais.smpp.constants import CommandStatus
 
 __all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError", "SmppError"]

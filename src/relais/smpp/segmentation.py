@@ -26,7 +26,7 @@ from relais.core.encoding import (
     encode_ucs2,
     segment,
 )
-from relais.errors import InvalidField
+from relais.core.errors import InvalidField
 from relais.smpp.constants import DataCoding, EsmClass
 from relais.smpp.pdu import DataSm, DeliverSm, SubmitSm
 from relais.smpp.tlv import make_tlvs, no_tlvs

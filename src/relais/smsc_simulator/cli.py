@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from relais.errors import ConfigError
+from relais.core.errors import ConfigError
 from relais.smsc_simulator.options import config_from_options
 from relais.smsc_simulator.server import SmscSimulator
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal, TypeVar
 
-from relais.errors import ConfigError
+from relais.core.errors import ConfigError
 from relais.smpp.constants import CommandStatus
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from relais.errors import ConfigError
+from relais.core.errors import ConfigError
 from relais.smpp.constants import CommandStatus
 from relais.smpp.receipts import STATUS_BY_STAT
 from relais.smsc_simulator.config import (

@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from relais.errors import ConfigError, RelaisError, StorageError
+from relais.core.errors import ConfigError, RelaisError, StorageError
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]

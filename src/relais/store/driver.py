@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import await_only
 
-from relais.errors import StorageError
+from relais.core.errors import StorageError
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from tests.services.sending.scenarios import (
 )
 from tests.support import fetch_all, fetch_value, make_customer
 
-from relais.errors import InsufficientCredits
+from relais.core.errors import InsufficientCredits
 from relais.services import moderation
 from relais.services.account_policy import add_moderation_rule
 from relais.services.sending import lists as list_sending

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support import fetch_value, make_customer
 
-from relais.errors import InsufficientCredits
+from relais.core.errors import InsufficientCredits
 from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.ledger import ledger_sum
 from relais.store.tables import accounts, campaigns, messages

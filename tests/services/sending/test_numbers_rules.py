@@ -25,9 +25,9 @@ from tests.services.sending.scenarios import (
 from tests.support import fetch_all, fetch_value, make_customer
 
 from relais.config import Settings
+from relais.core.errors import InvalidField
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
-from relais.errors import InvalidField
 from relais.services import campaigns as campaign_service
 from relais.services.platform import Platform
 from relais.services.sending.numbers import send

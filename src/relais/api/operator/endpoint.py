@@ -11,7 +11,7 @@ from typing import Any, overload
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from relais.errors import (
+from relais.core.errors import (
     AuthenticationFailed,
     InsufficientCredits,
     InvalidField,

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from relais.api.operator.endpoint import field, int_path, int_query, operator_endpoint
-from relais.errors import InvalidField
+from relais.core.errors import InvalidField
 from relais.services import (
     account_policy,
     accounts,

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from relais.errors import AuthenticationFailed
+from relais.core.errors import AuthenticationFailed
 from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
 

@@ -13,9 +13,9 @@ from starlette.responses import Response
 from relais.api.smsfactor.auth import authenticate, has_header_credentials
 from relais.api.smsfactor.formats import parse_body, reply_format
 from relais.api.smsfactor.replies import failure, ok
+from relais.core.errors import InvalidField, NotFound, RelaisError
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
-from relais.errors import InvalidField, NotFound, RelaisError
 from relais.services.platform import AccountRef, Platform
 
 Handler = Callable[[Platform, AccountRef, Request, dict[str, Any]], Awaitable[dict[str, Any]]]

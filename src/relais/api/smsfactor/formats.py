@@ -14,7 +14,7 @@ import orjson
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
-from relais.errors import MalformedJSON, MalformedXML
+from relais.core.errors import MalformedJSON, MalformedXML
 
 JSON = "json"
 XML = "xml"

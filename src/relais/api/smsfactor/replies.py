@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from relais import errors
 from relais.api.smsfactor.formats import JSON, JSON_CONTENT_TYPE, XML_CONTENT_TYPE, render
+from relais.core import errors
 
 # (status, message) per error, most specific first.
 ERROR_STATUS: tuple[tuple[type[errors.RelaisError], int, str], ...] = (

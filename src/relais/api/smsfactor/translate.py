@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from relais.api.smsfactor.replies import MODERATION_MESSAGE, MODERATION_STATUS
+from relais.core.errors import InvalidField, MissingField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
 from relais.core.screening import COUNTERS
-from relais.errors import InvalidField, MissingField
 from relais.services.campaigns import CampaignReport
 from relais.services.sending.common import SendReport
 from relais.services.sending.numbers import Recipient, Submission

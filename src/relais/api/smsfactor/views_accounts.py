@@ -10,7 +10,7 @@ from starlette.routing import Route
 from relais.api.smsfactor.endpoint import endpoint, path_id
 from relais.api.smsfactor.formats import XmlItems
 from relais.api.smsfactor.translate import text_field
-from relais.errors import InvalidField, MissingField
+from relais.core.errors import InvalidField, MissingField
 from relais.services import sub_accounts
 from relais.services.sub_accounts import SubAccount
 from relais.store.accounts import PROFILE_FIELDS, AccountDetails

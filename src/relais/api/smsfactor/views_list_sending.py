@@ -20,7 +20,7 @@ from starlette.routing import Route
 from relais.api.smsfactor import translate
 from relais.api.smsfactor.endpoint import endpoint, resource_id
 from relais.api.smsfactor.translate import as_list, campaign_message, text_field
-from relais.errors import MissingField, NotFound
+from relais.core.errors import MissingField, NotFound
 from relais.services.sending import lists as list_sending
 from relais.services.sending.lists import ListSubmission
 

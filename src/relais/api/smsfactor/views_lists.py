@@ -15,9 +15,9 @@ from starlette.routing import Route
 from relais.api.smsfactor.endpoint import endpoint, int_param, path_id, resource_id
 from relais.api.smsfactor.formats import XmlItems
 from relais.api.smsfactor.translate import as_list, text_field
+from relais.core.errors import InvalidField, MissingField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField, MissingField
 from relais.services import list_import, lists
 from relais.services.list_import import ImportReport, NewContact
 from relais.services.lists import ContactRow

@@ -9,8 +9,8 @@ from starlette.routing import Route
 
 from relais.api.smsfactor.endpoint import endpoint, int_param
 from relais.api.smsfactor.translate import as_list
+from relais.core.errors import InvalidField
 from relais.core.numbering import NumberPlanInfo
-from relais.errors import InvalidField
 from relais.services import consumption, lookup
 from relais.services.consumption import Conso
 

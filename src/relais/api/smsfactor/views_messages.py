@@ -8,10 +8,10 @@ from typing import Any
 from starlette.routing import Route
 
 from relais.api.smsfactor.endpoint import date_param, endpoint, int_param, path_id
+from relais.core.errors import InvalidField
 from relais.core.instant import from_ms
 from relais.core.phone import country_of
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField
 from relais.services import message_log
 from relais.store.message_log import OUT, LogRow
 

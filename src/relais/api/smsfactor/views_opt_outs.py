@@ -11,9 +11,9 @@ from starlette.routing import Route
 
 from relais.api.smsfactor.endpoint import endpoint, int_param, path_id
 from relais.api.smsfactor.translate import as_list, text_field
+from relais.core.errors import InvalidField, MissingField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField, MissingField
 from relais.services import opt_outs
 from relais.services.opt_outs import OptOutContact
 from relais.store.opt_outs import OptOutRow

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.routing import Route
 
 from relais.api.smsfactor.endpoint import endpoint
-from relais.errors import MissingField
+from relais.core.errors import MissingField
 from relais.services import retention
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from relais.api.smsfactor.endpoint import endpoint, path_id
+from relais.core.errors import InvalidField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
-from relais.errors import InvalidField
 from relais.services import sub_accounts, tokens
 from relais.services.tokens import TokenInfo
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from relais.config import parse_outcome_mix
 from relais.core.connector import Connector
+from relais.core.errors import ConfigError
 from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
-from relais.errors import ConfigError
 from relais.store.connectors import ConnectorRow
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from relais.core.encoding import Encoding, segment_count
+from relais.core.errors import InsufficientCredits
 from relais.core.instant import to_ms
 from relais.core.routing import RoutingTable
 from relais.core.schedule import parse_delay
@@ -20,7 +21,6 @@ from relais.core.send_rules import check_parts, parse_pushtype, release_time
 from relais.core.sender import validate_sender
 from relais.core.status import PushType
 from relais.core.templates import with_stop_notice
-from relais.errors import InsufficientCredits
 from relais.services.account_policy import AccountPolicy, account_policy
 from relais.services.accounts import refuse_debit, refuse_suspended_sub_account
 from relais.services.connectors import current_table

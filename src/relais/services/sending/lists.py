@@ -37,12 +37,12 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection
 
+from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.core.instant import to_ms
 from relais.core.screening import COUNTERS
 from relais.core.send_rules import require_text
 from relais.core.status import MessageStatus
 from relais.core.templates import Template
-from relais.errors import InvalidField, MissingField, NotFound
 from relais.services.platform import AccountRef, Platform
 from relais.services.sending import spool as spool_pass
 from relais.services.sending import survey as survey_pass

@@ -21,12 +21,12 @@ from operator import itemgetter
 
 from sqlalchemy import Connection
 
+from relais.core.errors import InvalidField, MissingField
 from relais.core.phone import normalize_recipient
 from relais.core.pricing import message_cost, unit_price
 from relais.core.screening import COUNTRY_LIMIT, DUPLICATED, INVALID, FloodLimits
 from relais.core.send_rules import require_text
 from relais.core.status import CampaignStatus, MessageStatus
-from relais.errors import InvalidField, MissingField
 from relais.services.platform import AccountRef, Platform
 from relais.services.sending.common import (
     Prepared,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from relais.core.errors import ConfigError
 from relais.delivery.connectors.smpp.config import SmppSettings
-from relais.errors import ConfigError
 
 BASE: dict[str, Any] = {"name": "orange", "host": "smsc.example", "system_id": "relais"}
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from relais.errors import ConfigError
+from relais.core.errors import ConfigError
 from relais.smpp import Npi, Ton
 
 __all__ = ["AddressCode", "BindMode", "LongMessageMethod", "SmppSettings", "TimeoutPolicy"]

@@ -29,6 +29,7 @@ from functools import partial
 from typing import cast
 
 from relais.core.connector import ConnectorStatus, DeliverySink, OutboundMessage, SubmitOutcome
+from relais.core.errors import InvalidField
 from relais.core.status import MessageStatus
 from relais.delivery.connectors.smpp.binding import BindKind, bind, open_session
 from relais.delivery.connectors.smpp.config import SmppSettings
@@ -37,7 +38,6 @@ from relais.delivery.connectors.smpp.pacing import Pacer, ReconnectBackoff, Retr
 from relais.delivery.connectors.smpp.session import SmppSession
 from relais.delivery.connectors.smpp.submits import PartAnswer, outcome_of, queued, submit_pdus
 from relais.delivery.connectors.smpp.window import NoResponse, SessionClosed
-from relais.errors import InvalidField
 from relais.smpp import CommandStatus, LocalProtocolError, Response, SmppError, is_temporary
 
 __all__ = ["SmppConnector"]
