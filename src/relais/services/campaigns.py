@@ -178,17 +178,7 @@ async def cancel_campaign(platform: Platform, *, account: AccountRef, campaign_i
             ):
                 raise NotFound("Campaign not found")
             raise NotCancellable()
-        # Refund whoever paid (the parent, for an unlimited sub-account), as the ledger says.
-        payer = ledger.payer_of(conn, campaign_id) or account.billing_account_id
-        if refund:
-            return ledger.credit(
-                conn,
-                account_id=payer,
-                amount=refund,
-                reason=ledger.LedgerReason.REFUND,
-                campaign_id=campaign_id,
-                now_ms=now_ms,
-            )
-        return get_balance(conn, payer)
+        payer = ledger.refund_campaign(conn, campaign_id=campaign_id, amount=refund, now_ms=now_ms)
+        return get_balance(conn, payer or account.billing_account_id)
 
     return await platform.db.write(work)

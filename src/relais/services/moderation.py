@@ -116,18 +116,14 @@ async def refuse(platform: Platform, *, actor: str, campaign_id: int) -> Decisio
             month=month_of(decided.created_at),
             counts=countries,
         )
-        payer = ledger.payer_of(conn, campaign_id)
+        payer = ledger.refund_campaign(
+            conn,
+            campaign_id=campaign_id,
+            amount=refund,
+            note="refused by moderation",
+            now_ms=now_ms,
+        )
         refunded = refund if payer is not None else 0
-        if payer is not None and refunded:
-            ledger.credit(
-                conn,
-                account_id=payer,
-                amount=refunded,
-                reason=ledger.LedgerReason.REFUND,
-                campaign_id=campaign_id,
-                note="refused by moderation",
-                now_ms=now_ms,
-            )
         cancelled = sum(countries.values())
         return _Reviewed(
             Decision(

@@ -78,6 +78,39 @@ def credit(
     return new_balance
 
 
+def refund_campaign(
+    conn: Connection, *, campaign_id: int, amount: int, note: str = "", now_ms: int
+) -> int | None:
+    """Give `amount` of a campaign's cost back to whoever paid for it (the parent, for an
+    unlimited sub-account); that payer, or None when nothing was debited for the campaign
+    (and then nothing is given)."""
+    payer = payer_of(conn, campaign_id)
+    if payer is not None and amount > 0:
+        credit(
+            conn,
+            account_id=payer,
+            amount=amount,
+            reason=LedgerReason.REFUND,
+            campaign_id=campaign_id,
+            note=note,
+            now_ms=now_ms,
+        )
+    return payer
+
+
+def paid_for(conn: Connection, *, campaign_id: int) -> int:
+    """What the campaign's payer has paid for it so far: its debits less its refunds."""
+    payer = payer_of(conn, campaign_id)
+    if payer is None:
+        return 0
+    taken = conn.execute(
+        select(func.coalesce(func.sum(credit_ledger.c.amount), 0)).where(
+            credit_ledger.c.campaign_id == campaign_id, credit_ledger.c.account_id == payer
+        )
+    ).scalar_one()
+    return -int(taken)
+
+
 def payer_of(conn: Connection, campaign_id: int) -> int | None:
     """The account whose balance paid for a campaign (its parent's, for an unlimited
     sub-account), or None when nothing was debited."""

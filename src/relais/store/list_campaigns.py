@@ -23,7 +23,6 @@ from relais.store.tables import (
     campaigns,
     contact_lists,
     contacts,
-    credit_ledger,
     npai,
 )
 
@@ -195,19 +194,6 @@ def add_to_preparing(conn: Connection, *, campaign_id: int, amounts: Mapping[str
     return result.rowcount == 1
 
 
-def paid_for(conn: Connection, *, campaign_id: int) -> tuple[int | None, int]:
-    """(the account that paid for the campaign, what its ledger rows took from it so far)."""
-    payer = ledger.payer_of(conn, campaign_id)
-    if payer is None:
-        return None, 0
-    taken = conn.execute(
-        select(func.coalesce(func.sum(credit_ledger.c.amount), 0)).where(
-            credit_ledger.c.campaign_id == campaign_id, credit_ledger.c.account_id == payer
-        )
-    ).scalar_one()
-    return payer, -int(taken)
-
-
 def finish_preparing(conn: Connection, *, campaign_id: int, status: str, now_ms: int) -> int | None:
     """Close a prepared campaign: give it `status`, and refund what its debits took beyond
     the cost of the messages it holds. The refund, or None when the campaign is not being
@@ -220,16 +206,11 @@ def finish_preparing(conn: Connection, *, campaign_id: int, status: str, now_ms:
     ).scalar()
     if cost is None:
         return None
-    payer, paid = paid_for(conn, campaign_id=campaign_id)
-    refund = paid - cost
-    if payer is None or refund <= 0:
-        return 0
-    ledger.credit(
+    refund = max(ledger.paid_for(conn, campaign_id=campaign_id) - cost, 0)
+    ledger.refund_campaign(
         conn,
-        account_id=payer,
-        amount=refund,
-        reason=ledger.LedgerReason.REFUND,
         campaign_id=campaign_id,
+        amount=refund,
         note="list campaign: recipients filtered while it was prepared",
         now_ms=now_ms,
     )
