@@ -1,11 +1,11 @@
-"""Inbound SMS and STOPs, routes chosen at acceptance, and the per-message no-route failure."""
+"""What comes back from carriers passes through services.delivery_reports: a reply is stored
+with the account it answers, and a STOP blacklists its sender for that account only."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from tests.support import fetch_all, make_customer
 
-from relais.services import connectors as connector_service
 from relais.services.delivery_reports import record_inbound
 from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store.tables import blacklist, inbound_messages, messages
@@ -58,48 +58,3 @@ async def test_blacklisted_numbers_are_not_sent_nor_charged(platform):
     assert (simulated.sent, simulated.counters["blacklisted"], simulated.cost) == (0, 1, 0)
     destinations = await fetch_all(platform, select(messages.c.destination))
     assert sorted(r[0] for r in destinations) == ["33612345677", MOBILE]
-
-
-async def test_messages_take_the_route_chosen_at_acceptance(platform):
-    shop = await make_customer(platform, credits=10)
-    await connector_service.add_route(platform, actor="test", connector="orange", prefix="3361")
-    await connector_service.add_route(platform, actor="test", connector="world")
-    await send(
-        platform,
-        account=shop.account,
-        submission=Submission("Hi", [Recipient(MOBILE), Recipient("+12015550123")]),
-    )
-    rows = await fetch_all(platform, select(messages.c.destination, messages.c.connector))
-    assert sorted(tuple(r) for r in rows) == [("12015550123", "world"), (MOBILE, "orange")]
-
-
-async def test_no_route_is_a_per_message_failure_that_costs_nothing(platform):
-    shop = await make_customer(platform, credits=10)
-    await connector_service.add_route(platform, actor="test", connector="france", country="FR")
-    report = await send(
-        platform,
-        account=shop.account,
-        submission=Submission("Hi", [Recipient(MOBILE), Recipient("+12015550123")]),
-    )
-    assert (report.sent, report.cost) == (2, 1)
-    rows = await fetch_all(
-        platform, select(messages.c.destination, messages.c.status, messages.c.error)
-    )
-    assert sorted(tuple(r) for r in rows) == [
-        ("12015550123", "route_not_available", "no route"),
-        (MOBILE, "queued", None),
-    ]
-
-
-async def test_removing_a_connector_routes_its_waiting_messages_again(platform):
-    shop = await make_customer(platform, credits=10)
-    await connector_service.put_connector(
-        platform, actor="test", name="old", kind="simulator", settings={}
-    )
-    await connector_service.add_route(platform, actor="test", connector="old", prefix="33")
-    await connector_service.add_route(platform, actor="test", connector="new")
-    await send(platform, account=shop.account, submission=Submission("Hi", [Recipient(MOBILE)]))
-    moved = await connector_service.remove_connector(platform, actor="test", name="old")
-    assert moved == 1
-    rows = await fetch_all(platform, select(messages.c.connector))
-    assert [r[0] for r in rows] == ["new"]
