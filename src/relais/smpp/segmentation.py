@@ -15,7 +15,7 @@ It reads no clock: `add` and `expire` are told the time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -88,9 +88,22 @@ def split_for_submit(
         return [SubmitPart(data_coding, 0, b"", payload)]
     if total > MAX_PARTS:
         raise InvalidField(f"Text needs {total} SMS parts; at most {MAX_PARTS} can be linked")
+    bodies = [encoder(chunk) for chunk in cut.parts]
+    return linked_parts(bodies, data_coding=data_coding, method=method, reference=reference)
+
+
+def linked_parts(
+    bodies: Sequence[bytes],
+    *,
+    data_coding: int,
+    method: Literal["udh", "sar"],
+    reference: int,
+) -> list[SubmitPart]:
+    """Encoded pieces of one long message as parts that say they belong together: a UDH
+    concatenation header (8-bit reference) or the sar_* TLVs (16-bit reference)."""
+    total = len(bodies)
     parts = []
-    for seqnum, chunk in enumerate(cut.parts, start=1):
-        body = encoder(chunk)
+    for seqnum, body in enumerate(bodies, start=1):
         if method == "udh":
             udh = bytes((5, _IE_CONCAT_8, 3, reference & 0xFF, total, seqnum))
             parts.append(SubmitPart(data_coding, EsmClass.UDHI, udh + body))

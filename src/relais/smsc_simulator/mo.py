@@ -13,10 +13,9 @@ import random
 from typing import Final, Literal
 
 from relais.core.encoding import Encoding, encode_gsm7, encode_ucs2, segment
-from relais.smpp.constants import DataCoding, EsmClass, Npi, Ton
+from relais.smpp.constants import DataCoding, Npi, Ton
 from relais.smpp.pdu import DeliverSm
-from relais.smpp.segmentation import SubmitPart, split_for_submit
-from relais.smpp.tlv import make_tlvs
+from relais.smpp.segmentation import SubmitPart, linked_parts, split_for_submit
 
 __all__ = ["address_fields", "mo_pdus"]
 
@@ -51,22 +50,10 @@ def _forced_parts(
         end = start + size + (1 if index < extra else 0)
         chunks.append(text[start:end])
         start = end
-    parts = []
-    for seqnum, chunk in enumerate(chunks, start=1):
-        body = encoder(chunk)
-        if len(body) > (_UCS2_PART_OCTETS if unicode else _GSM7_PART):
-            raise ValueError(f"the text is too long to fit in {count} parts")
-        if method == "udh":
-            udh = bytes((5, 0x00, 3, reference & 0xFF, count, seqnum))
-            parts.append(SubmitPart(data_coding, EsmClass.UDHI, udh + body))
-        else:
-            sar = make_tlvs(
-                sar_msg_ref_num=reference & 0xFFFF,
-                sar_total_segments=count,
-                sar_segment_seqnum=seqnum,
-            )
-            parts.append(SubmitPart(data_coding, 0, body, sar))
-    return parts
+    bodies = [encoder(chunk) for chunk in chunks]
+    if any(len(body) > (_UCS2_PART_OCTETS if unicode else _GSM7_PART) for body in bodies):
+        raise ValueError(f"the text is too long to fit in {count} parts")
+    return linked_parts(bodies, data_coding=data_coding, method=method, reference=reference)
 
 
 def mo_pdus(
