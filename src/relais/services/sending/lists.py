@@ -17,7 +17,7 @@ tens of seconds it takes; instead (docs/sending-rules.md, "List campaigns"):
    whole of a simulation) and spools the planned messages to a temporary file;
 2. one transaction stores the campaign as `preparing` with its lists and debits that price
    up front; if the balance does not cover it nothing at all is stored;
-3. each spooled page is then written in its own transaction (spool.py), which screens it
+3. each spooled page is then written in its own transaction (write_pass.py), which screens it
    again (a STOP that arrived meanwhile is honoured) and adds its cost and counters to the
    campaign row;
 4. one transaction closes the campaign (queued, scheduled or moderation) and refunds what
@@ -44,8 +44,8 @@ from relais.core.send_rules import require_text
 from relais.core.status import MessageStatus
 from relais.core.templates import Template
 from relais.services.platform import AccountRef, Platform
-from relais.services.sending import spool as spool_pass
 from relais.services.sending import survey as survey_pass
+from relais.services.sending import write_pass
 from relais.services.sending.common import (
     SendReport,
     insert_paid_campaign,
@@ -187,7 +187,7 @@ async def _store(
     if reason is not None:
         ctx = replace(ctx, status=MessageStatus.HELD.value)
     try:
-        await spool_pass.write_pages(
+        await write_pass.write_pages(
             platform, ctx, spool, campaign_id=campaign_id, due_ms=plan.due_ms, month=month
         )
     finally:
