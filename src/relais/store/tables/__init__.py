@@ -32,6 +32,7 @@ from relais.store.tables.sending import (
     message_parts,
     messages,
 )
+from relais.store.tables.webhooks import webhook_attempts, webhook_events, webhooks
 
 __all__ = [
     "Id",
@@ -59,4 +60,7 @@ __all__ = [
     "prices",
     "retention_settings",
     "routes",
+    "webhook_attempts",
+    "webhook_events",
+    "webhooks",
 ]
