@@ -1,0 +1,191 @@
+"""The webhook outbox: events written in the transaction of the change that caused them,
+claimed by senders under a lease, and settled once per attempt.
+
+Claims are leases, as for outbound messages: a sender that dies mid-delivery leaves its
+events claimed until `claimed_until` passes, and the next claim takes them again (events are
+at least once; their id, the `webhook-id` header, lets a receiver drop a repeat). On
+PostgreSQL concurrent claims skip each other's rows, so several processes share the work and
+each event is delivered by one. An event delivered is never claimed again.
+
+Only the events of live webhooks are claimed: a paused webhook (by its account, or after its
+endpoint answered 410) keeps its events waiting until it is live again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, literal_column, or_, select, update
+
+from relais.store.tables import webhook_attempts, webhook_events, webhooks
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+LIVE = "live"
+PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event for one webhook, its body already built (core.events)."""
+
+    webhook_id: int
+    account_id: int
+    type: str
+    payload: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueEvent:
+    """A claimed event with what its delivery needs; `attempt` counts this one."""
+
+    id: int
+    webhook_id: int
+    url: str
+    signature: str | None
+    type: str
+    payload: str
+    created_at: int
+    attempt: int
+
+
+def enqueue(conn: Connection, events: Sequence[NewEvent]) -> None:
+    """Write events, due at once, in the caller's transaction."""
+    if not events:
+        return
+    conn.execute(
+        insert(webhook_events),
+        [
+            {
+                "webhook_id": event.webhook_id,
+                "account_id": event.account_id,
+                "type": event.type,
+                "payload": event.payload,
+                "created_at": event.created_at,
+                "next_attempt_at": event.created_at,
+            }
+            for event in events
+        ],
+    )
+
+
+def claim_due(conn: Connection, *, now_ms: int, limit: int, lease_ms: int) -> list[DueEvent]:
+    """Lease up to `limit` events due by `now_ms` of live webhooks, oldest due first; each
+    claim counts as an attempt."""
+    live = select(webhooks.c.id).where(webhooks.c.status == LIVE)
+    due = (
+        select(webhook_events.c.id)
+        .where(
+            # A literal, so the planner sees the partial index (status = 'pending') applies.
+            webhook_events.c.status == literal_column(f"'{PENDING}'"),
+            webhook_events.c.next_attempt_at <= now_ms,
+            or_(
+                webhook_events.c.claimed_until.is_(None),
+                webhook_events.c.claimed_until < now_ms,
+            ),
+            webhook_events.c.webhook_id.in_(live.scalar_subquery()),
+        )
+        .order_by(webhook_events.c.next_attempt_at, webhook_events.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = conn.execute(
+        update(webhook_events)
+        .where(webhook_events.c.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now_ms + lease_ms, attempts=webhook_events.c.attempts + 1)
+        .returning(
+            webhook_events.c.id,
+            webhook_events.c.webhook_id,
+            webhook_events.c.type,
+            webhook_events.c.payload,
+            webhook_events.c.created_at,
+            webhook_events.c.attempts,
+        )
+    ).all()
+    if not claimed:
+        return []
+    targets = {
+        row.id: (row.url, row.signature)
+        for row in conn.execute(
+            select(webhooks.c.id, webhooks.c.url, webhooks.c.signature).where(
+                webhooks.c.id.in_({row.webhook_id for row in claimed})
+            )
+        )
+    }
+    return [
+        DueEvent(
+            id=row.id,
+            webhook_id=row.webhook_id,
+            url=targets[row.webhook_id][0],
+            signature=targets[row.webhook_id][1],
+            type=row.type,
+            payload=row.payload,
+            created_at=row.created_at,
+            attempt=row.attempts,
+        )
+        for row in sorted(claimed, key=lambda r: r.id)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """How one delivery attempt of a claimed event went, and what follows from it."""
+
+    event: DueEvent
+    attempted_at: int
+    latency_ms: int
+    http_code: int | None = None  # None: no answer (timeout, refused, address not allowed)
+    error: str | None = None
+    delivered: bool = False
+    # When to try again; None with `delivered` False: retries are exhausted.
+    next_attempt_at: int | None = None
+    # The endpoint answered that it is gone (410): its webhook is paused.
+    pause_webhook: bool = False
+
+
+def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
+    """Log each attempt and settle its event: delivered, due again, or failed. An event
+    already settled (a lapsed lease taken over by another sender) is left as it is. How many
+    events were settled by this call."""
+    if not attempts:
+        return 0
+    conn.execute(
+        insert(webhook_attempts),
+        [
+            {
+                "event_id": a.event.id,
+                "webhook_id": a.event.webhook_id,
+                "attempt": a.event.attempt,
+                "attempted_at": a.attempted_at,
+                "http_code": a.http_code,
+                "latency_ms": a.latency_ms,
+                "error": a.error[:200] if a.error else None,
+            }
+            for a in attempts
+        ],
+    )
+    settled = 0
+    for a in attempts:
+        if a.delivered:
+            values = {"status": DELIVERED, "delivered_at": a.attempted_at}
+        elif a.next_attempt_at is None:
+            values = {"status": FAILED}
+        else:
+            values = {"next_attempt_at": a.next_attempt_at}
+        settled += conn.execute(
+            update(webhook_events)
+            .where(webhook_events.c.id == a.event.id, webhook_events.c.status == PENDING)
+            .values(claimed_until=None, **values)
+        ).rowcount
+        changes: dict[str, object] = {}
+        if a.http_code is not None:
+            changes["last_http_code"] = a.http_code
+        if a.pause_webhook:
+            changes["status"] = PAUSED
+        if changes:
+            conn.execute(
+                update(webhooks).where(webhooks.c.id == a.event.webhook_id).values(changes)
+            )
+    return settled
