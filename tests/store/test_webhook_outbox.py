@@ -167,3 +167,16 @@ async def test_concurrent_claimers_never_share_an_event(platform):
     )
     ids = [e.id for batch in batches for e in batch]
     assert len(ids) == len(set(ids)) == 300
+
+
+async def test_an_event_left_untried_keeps_its_attempt_and_logs_nothing(platform):
+    shop = await make_customer(platform)
+    hook = await add_webhook(platform, shop.account.id)
+    await enqueue(platform, hook, shop.account.id, 1)
+    [event] = await platform.db.write(claim())
+    untried = outbox.Attempt(event, NOW + 20, 0, next_attempt_at=NOW + 500, tried=False)
+    await platform.db.write(lambda conn: outbox.record_attempts(conn, [untried]))
+    assert await fetch_all(platform, select(webhook_attempts.c.id)) == []
+    assert await platform.db.write(claim(now=NOW + 499)) == []
+    [again] = await platform.db.write(claim(now=NOW + 500))
+    assert again.attempt == 1

@@ -143,6 +143,9 @@ class Attempt:
     next_attempt_at: int | None = None
     # The endpoint answered that it is gone (410): its webhook is paused.
     pause_webhook: bool = False
+    # False: not sent at all (an earlier event of its webhook failed in the same round); it
+    # is due again at `next_attempt_at` and its claim does not count as an attempt.
+    tried: bool = True
 
 
 def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
@@ -151,23 +154,36 @@ def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
     events were settled by this call."""
     if not attempts:
         return 0
-    conn.execute(
-        insert(webhook_attempts),
-        [
-            {
-                "event_id": a.event.id,
-                "webhook_id": a.event.webhook_id,
-                "attempt": a.event.attempt,
-                "attempted_at": a.attempted_at,
-                "http_code": a.http_code,
-                "latency_ms": a.latency_ms,
-                "error": a.error[:200] if a.error else None,
-            }
-            for a in attempts
-        ],
-    )
+    tried = [a for a in attempts if a.tried]
+    if tried:
+        conn.execute(
+            insert(webhook_attempts),
+            [
+                {
+                    "event_id": a.event.id,
+                    "webhook_id": a.event.webhook_id,
+                    "attempt": a.event.attempt,
+                    "attempted_at": a.attempted_at,
+                    "http_code": a.http_code,
+                    "latency_ms": a.latency_ms,
+                    "error": a.error[:200] if a.error else None,
+                }
+                for a in tried
+            ],
+        )
     settled = 0
     for a in attempts:
+        if not a.tried:
+            conn.execute(
+                update(webhook_events)
+                .where(webhook_events.c.id == a.event.id, webhook_events.c.status == PENDING)
+                .values(
+                    claimed_until=None,
+                    next_attempt_at=a.next_attempt_at or a.attempted_at,
+                    attempts=webhook_events.c.attempts - 1,
+                )
+            )
+            continue
         if a.delivered:
             values = {"status": DELIVERED, "delivered_at": a.attempted_at}
         elif a.next_attempt_at is None:

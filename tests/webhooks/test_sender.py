@@ -1,0 +1,247 @@
+"""The webhook sender against a real HTTP receiver on loopback, on both backends: raw JSON,
+signed (checked with the standardwebhooks library and with plain HMAC), retried with the same
+webhook-id until a 2xx and never after it, waiting while the receiver is down, a gone
+endpoint paused, private addresses refused unless allowed, redirects not followed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+from standardwebhooks import Webhook
+from tests.support import fetch_all, fetch_value, free_port, make_customer
+from tests.webhooks.receiver import Receiver
+
+from relais.services.platform import Platform
+from relais.store import webhook_outbox as outbox
+from relais.store.tables import webhook_attempts, webhook_events, webhooks
+from relais.webhooks.sender import WebhookSender
+
+SECRET = "mysignature123"
+BODY = '{"date":"2018-01-16T11:55:12+01:00","status":3,"destination":"33612345678"}'
+START = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(platform: Platform) -> Clock:
+    clock = Clock()
+    platform.clock = clock
+    platform.settings = replace(
+        platform.settings, webhook_allow_private=True, webhook_retry_schedule=(5, 60, 600)
+    )
+    return clock
+
+
+async def add_webhook(platform, url: str, *, signature: str | None = SECRET) -> int:
+    """A DLR webhook of a new account (account ids start at 1 in each test)."""
+    shop = await make_customer(platform)
+
+    def add(conn) -> int:
+        return conn.execute(
+            insert(webhooks)
+            .values(
+                account_id=shop.account.id,
+                type="DLR",
+                url=url,
+                signature=signature,
+                created_at=0,
+            )
+            .returning(webhooks.c.id)
+        ).scalar_one()
+
+    return await platform.db.write(add)
+
+
+async def enqueue(platform, hook: int, bodies: list[str], clock: Clock) -> None:
+    at = int(clock.now.timestamp() * 1000)
+    owner = await fetch_value(platform, select(webhooks.c.account_id).where(webhooks.c.id == hook))
+    events = [outbox.NewEvent(hook, owner, "DLR", body, at) for body in bodies]
+    await platform.db.write(lambda conn: outbox.enqueue(conn, events))
+
+
+async def statuses(platform) -> list[str]:
+    rows = await fetch_all(platform, select(webhook_events.c.status).order_by(webhook_events.c.id))
+    return [row[0] for row in rows]
+
+
+async def test_an_event_is_posted_raw_and_signed_both_ways(platform, clock):
+    async with Receiver() as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            assert await sender.deliver_due() == 1
+        finally:
+            await sender.stop()
+    [request] = receiver.received
+    assert (request.method, request.target, request.body) == ("POST", "/hook", BODY.encode())
+    assert request.headers["content-type"] == "application/json"
+    expected = hmac.new(SECRET.encode(), BODY.encode(), hashlib.sha256).hexdigest()
+    assert request.headers["x-smsfactor-signature"] == expected
+    verifier = Webhook(base64.b64encode(SECRET.encode()).decode())
+    verifier.verify(request.body, request.headers)  # raises when the signature is wrong
+    assert await statuses(platform) == ["delivered"]
+    assert await fetch_value(platform, select(webhooks.c.last_http_code)) == 200
+
+
+async def test_no_signature_set_means_no_signature_headers(platform, clock):
+    async with Receiver() as receiver:
+        hook = await add_webhook(platform, receiver.url, signature=None)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            await sender.deliver_due()
+        finally:
+            await sender.stop()
+    headers = receiver.received[0].headers
+    assert "x-smsfactor-signature" not in headers and "webhook-signature" not in headers
+    assert headers["webhook-id"]
+
+
+async def test_a_receiver_failing_three_times_gets_the_event_once_with_one_id(platform, clock):
+    async with Receiver(answers=[500, 503, 502]) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            for _ in range(8):
+                await sender.deliver_due()
+                clock.advance(700)
+        finally:
+            await sender.stop()
+    assert [r.body for r in receiver.received] == [BODY.encode()] * 4
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 1
+    assert await statuses(platform) == ["delivered"]
+    codes = await fetch_all(
+        platform, select(webhook_attempts.c.attempt, webhook_attempts.c.http_code)
+    )
+    assert sorted(tuple(r) for r in codes) == [(1, 500), (2, 503), (3, 502), (4, 200)]
+
+
+async def test_retries_follow_the_schedule(platform, clock):
+    async with Receiver(default=500) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            await sender.deliver_due()
+            clock.advance(3)  # the first retry is ~5 s away
+            await sender.deliver_due()
+            assert len(receiver.received) == 1
+            clock.advance(4)
+            await sender.deliver_due()
+            assert len(receiver.received) == 2
+        finally:
+            await sender.stop()
+
+
+async def test_events_wait_while_the_receiver_is_down_and_nothing_is_lost(platform, clock):
+    port = free_port()
+    hook = await add_webhook(platform, f"http://127.0.0.1:{port}/hook")
+    await enqueue(platform, hook, [BODY, BODY.replace("3", "2")], clock)
+    sender = WebhookSender(platform)
+    try:
+        await sender.deliver_due()
+        assert await statuses(platform) == ["pending", "pending"]
+        logged = await fetch_all(
+            platform, select(webhook_attempts.c.http_code, webhook_attempts.c.error)
+        )
+        # The second event waits behind the first: only one attempt was made.
+        assert len(logged) == 1 and logged[0][0] is None and logged[0][1]
+    finally:
+        await sender.stop()
+    async with Receiver() as receiver:
+        await platform.db.write(
+            lambda conn: conn.execute(webhooks.update().values(url=receiver.url))
+        )
+        sender = WebhookSender(platform)
+        try:
+            clock.advance(60)
+            await sender.deliver_due()
+        finally:
+            await sender.stop()
+    assert [r.body for r in receiver.received] == [
+        BODY.encode(),
+        BODY.replace("3", "2").encode(),
+    ]
+    assert await statuses(platform) == ["delivered", "delivered"]
+
+
+async def test_a_gone_endpoint_pauses_the_webhook(platform, clock):
+    async with Receiver(default=410) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            await sender.deliver_due()
+            clock.advance(3600)
+            assert await sender.deliver_due() == 0
+        finally:
+            await sender.stop()
+    assert len(receiver.received) == 1
+    assert await fetch_value(platform, select(webhooks.c.status)) == "paused"
+    assert await statuses(platform) == ["pending"]
+
+
+async def test_private_addresses_are_refused_unless_allowed(platform, clock):
+    platform.settings = replace(platform.settings, webhook_allow_private=False)
+    async with Receiver() as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            await sender.deliver_due()
+        finally:
+            await sender.stop()
+    assert receiver.received == []
+    [(code, error)] = await fetch_all(
+        platform, select(webhook_attempts.c.http_code, webhook_attempts.c.error)
+    )
+    assert code is None and "127.0.0.1" in error
+    assert await statuses(platform) == ["pending"]
+
+
+async def test_redirects_are_not_followed(platform, clock):
+    async with Receiver(default=302) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            await sender.deliver_due()
+        finally:
+            await sender.stop()
+    assert len(receiver.received) == 1
+    assert await fetch_value(platform, select(webhook_attempts.c.http_code)) == 302
+    assert await statuses(platform) == ["pending"]
+
+
+async def test_retries_stop_when_the_schedule_is_exhausted(platform, clock):
+    async with Receiver(default=500) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        sender = WebhookSender(platform)
+        try:
+            for _ in range(6):
+                await sender.deliver_due()
+                clock.advance(1000)
+        finally:
+            await sender.stop()
+    # The first try and one retry per entry of the schedule (5, 60, 600).
+    assert len(receiver.received) == 4
+    assert await statuses(platform) == ["failed"]
