@@ -67,9 +67,10 @@ async def record_inbound(
         )
         for connector, source, destination, text, at in messages
     ]
-    return await platform.db.write(
+    answered = await platform.db.write(
         lambda conn: inbound_store.record_inbound(conn, rows), lane="delivery"
     )
+    return [last.account_id if last else None for last in answered]
 
 
 async def settle_overdue(

@@ -34,11 +34,18 @@ class LastMessage:
     account_id: int
     campaign_id: int
     contact_id: int | None
+    gsmsmsid: str | None  # the client's id of that message (MO and STOP events name it)
 
 
 # Built once: it runs for every inbound SMS.
 _LAST_MESSAGE = (
-    select(messages.c.id, messages.c.account_id, messages.c.campaign_id, messages.c.contact_id)
+    select(
+        messages.c.id,
+        messages.c.account_id,
+        messages.c.campaign_id,
+        messages.c.contact_id,
+        messages.c.gsmsmsid,
+    )
     .where(messages.c.destination == bindparam("destination"))
     .order_by(messages.c.id.desc())
     .limit(1)
@@ -62,13 +69,13 @@ def contact_infos(conn: Connection, contact_id: int | None) -> dict[str, str | N
     return dict(zip(INFOS, row, strict=True)) if row else dict.fromkeys(INFOS)
 
 
-def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[int | None]:
+def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[LastMessage | None]:
     """Store each inbound SMS with the account it answers; blacklist senders of a STOP.
-    Returns the account id of each row (None when no account wrote to that number)."""
-    owners: list[int | None] = []
+    Returns the message each row answers (None when no account wrote to that number)."""
+    answered: list[LastMessage | None] = []
     for row in rows:
         last = last_message_to(conn, row.source)
-        owners.append(last.account_id if last else None)
+        answered.append(last)
         conn.execute(
             insert(inbound_messages).values(
                 account_id=last.account_id if last else None,
@@ -91,4 +98,4 @@ def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[int | N
                 campaign_id=last.campaign_id,
                 infos=contact_infos(conn, last.contact_id),
             )
-    return owners
+    return answered
