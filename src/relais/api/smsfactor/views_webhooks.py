@@ -34,17 +34,14 @@ def _spec(body: dict[str, Any]) -> dict[str, Any]:
     raise MissingField('The body must be {"webhook": {"type": …, "url": …, "signature": …}}')
 
 
-def _created_fields(row: Webhook) -> dict[str, Any]:
-    return {
-        "webhook_id": str(row.id),
-        "type": row.type,
-        "url": row.url,
-        "signature": row.signature,
-    }
+# The fields of each reply, in the reference's order.
+CREATED = ("webhook_id", "type", "url", "signature")
+FULL = ("webhook_id", "type", "url", "status", "signature", "last_http_code")
+STATUS_CHANGED = ("webhook_id", "status", "type", "url", "signature")
 
 
-def _webhook_fields(row: Webhook) -> dict[str, Any]:
-    return {
+def _webhook_fields(row: Webhook, names: tuple[str, ...] = FULL) -> dict[str, Any]:
+    every = {
         "webhook_id": str(row.id),
         "type": row.type,
         "url": row.url,
@@ -52,6 +49,7 @@ def _webhook_fields(row: Webhook) -> dict[str, Any]:
         "signature": row.signature,
         "last_http_code": row.last_http_code,
     }
+    return {name: every[name] for name in names}
 
 
 def _log_fields(row: AttemptRow) -> dict[str, Any]:
@@ -75,7 +73,7 @@ async def create_webhook(platform, account, request, body):
         url=named_text(spec, "url") or "",
         signature=named_text(spec, "signature"),
     )
-    return {"webhook": _created_fields(row)}
+    return {"webhook": _webhook_fields(row, CREATED)}
 
 
 @endpoint
@@ -112,15 +110,7 @@ async def set_webhook_status(platform, account, request, body):
         webhook_id=webhook_id,
         status=named_text(spec, "status") or "",
     )
-    return {
-        "webhook": {
-            "webhook_id": str(row.id),
-            "status": row.status,
-            "type": row.type,
-            "url": row.url,
-            "signature": row.signature,
-        }
-    }
+    return {"webhook": _webhook_fields(row, STATUS_CHANGED)}
 
 
 @endpoint
