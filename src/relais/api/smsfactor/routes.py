@@ -13,6 +13,7 @@ from relais.api.smsfactor import (
     views_opt_outs,
     views_retention,
     views_tokens,
+    views_webhooks,
 )
 from relais.api.smsfactor.views_lookup import routes as lookup_routes
 
@@ -39,4 +40,5 @@ routes = [
     *views_messages.routes,
     *views_lists.routes,
     *views_list_sending.routes,
+    *views_webhooks.routes,
 ]

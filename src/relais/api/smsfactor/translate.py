@@ -32,6 +32,14 @@ def text_field(value: Any) -> str | None:
     raise InvalidField("A text field holds an object or a list")
 
 
+def named_text(spec: Mapping[str, Any], name: str) -> str | None:
+    """`spec[name]` as a text (None when absent); an object or a list there is refused by name."""
+    try:
+        return text_field(spec.get(name))
+    except InvalidField:
+        raise InvalidField(f"{name}: must be a text, not an object or a list") from None
+
+
 def _flag(value: Any) -> bool:
     return text_field(value) in {"1", "true", "True"}
 

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from relais.api.smsfactor.endpoint import endpoint, int_param, path_id, resource_id
 from relais.api.smsfactor.formats import XmlItems
-from relais.api.smsfactor.translate import as_list, text_field
+from relais.api.smsfactor.translate import as_list, named_text, text_field
 from relais.core.errors import InvalidField, MissingField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
@@ -25,13 +25,6 @@ from relais.services.lists import ContactRow
 INFOS = ("info1", "info2", "info3", "info4")
 
 
-def _text(spec: dict[str, Any], name: str) -> str | None:
-    try:
-        return text_field(spec.get(name))
-    except InvalidField:
-        raise InvalidField(f"{name}: must be a text, not an object or a list") from None
-
-
 def _contact(entry: Any) -> NewContact:
     """One `gsm` entry: {"value": …, "info1": …} in JSON or XML elements, `<gsm info1="…">
     number</gsm>` in XML attributes, or a bare number."""
@@ -40,10 +33,10 @@ def _contact(entry: Any) -> NewContact:
         if not value:
             raise MissingField("A contact has no value (its phone number)")
         return NewContact(value)
-    value = _text(entry, "value")
+    value = named_text(entry, "value")
     if not value:
         raise MissingField("A contact has no value (its phone number)")
-    return NewContact(value, *(_text(entry, name) for name in INFOS))
+    return NewContact(value, *(named_text(entry, name) for name in INFOS))
 
 
 def _contacts(spec: dict[str, Any]) -> list[NewContact]:
@@ -59,7 +52,7 @@ def _list_id(spec: dict[str, Any]) -> int | None:
     raw = spec.get("listId", spec.get("list_id"))
     if raw is None or raw == "":
         return None
-    return resource_id(_text({"id": raw}, "id") or "", what="list")
+    return resource_id(named_text({"id": raw}, "id") or "", what="list")
 
 
 def _import_fields(report: ImportReport) -> dict[str, Any]:
@@ -90,7 +83,7 @@ async def post_list(platform, account, request, body):
     contacts = _contacts(spec)
     if list_id is None:
         report = await list_import.create_list(
-            platform, account=account, name=_text(spec, "name"), contacts=contacts
+            platform, account=account, name=named_text(spec, "name"), contacts=contacts
         )
     else:
         report = await list_import.add_contacts(
@@ -182,8 +175,8 @@ async def update_contact(platform, account, request, body):
         platform,
         account=account,
         contact_id=contact_id,
-        value=_text(spec, "value"),
-        infos={name: _text(spec, name) for name in INFOS if name in spec},
+        value=named_text(spec, "value"),
+        infos={name: named_text(spec, name) for name in INFOS if name in spec},
     )
     return {}
 
