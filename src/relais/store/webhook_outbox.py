@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, literal_column, or_, select, update
 
-from relais.store.tables import webhook_attempts, webhook_events, webhooks
+from relais.store.tables import webhook_events, webhooks
+from relais.store.webhooks import record_attempt
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -154,23 +155,6 @@ def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
     events were settled by this call."""
     if not attempts:
         return 0
-    tried = [a for a in attempts if a.tried]
-    if tried:
-        conn.execute(
-            insert(webhook_attempts),
-            [
-                {
-                    "event_id": a.event.id,
-                    "webhook_id": a.event.webhook_id,
-                    "attempt": a.event.attempt,
-                    "attempted_at": a.attempted_at,
-                    "http_code": a.http_code,
-                    "latency_ms": a.latency_ms,
-                    "error": a.error[:200] if a.error else None,
-                }
-                for a in tried
-            ],
-        )
     settled = 0
     for a in attempts:
         if not a.tried:
@@ -190,18 +174,23 @@ def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
             values = {"status": FAILED}
         else:
             values = {"next_attempt_at": a.next_attempt_at}
+        record_attempt(
+            conn,
+            event_id=a.event.id,
+            webhook_id=a.event.webhook_id,
+            attempt=a.event.attempt,
+            attempted_at=a.attempted_at,
+            http_code=a.http_code,
+            latency_ms=a.latency_ms,
+            error=a.error,
+        )
         settled += conn.execute(
             update(webhook_events)
             .where(webhook_events.c.id == a.event.id, webhook_events.c.status == PENDING)
             .values(claimed_until=None, **values)
         ).rowcount
-        changes: dict[str, object] = {}
-        if a.http_code is not None:
-            changes["last_http_code"] = a.http_code
         if a.pause_webhook:
-            changes["status"] = PAUSED
-        if changes:
             conn.execute(
-                update(webhooks).where(webhooks.c.id == a.event.webhook_id).values(changes)
+                update(webhooks).where(webhooks.c.id == a.event.webhook_id).values(status=PAUSED)
             )
     return settled
