@@ -22,12 +22,12 @@ import httpx
 
 from relais.core.instant import to_ms
 from relais.core.webhook_retry import (
-    delivered,
-    gone,
+    Outcome,
+    classify_answer,
     next_attempt_delay,
     parse_retry_after,
 )
-from relais.core.webhook_signing import signed_headers
+from relais.core.webhook_signing import webhook_headers
 from relais.services import webhook_outbox
 from relais.services.platform import Platform
 from relais.store.webhook_outbox import Attempt, DueEvent
@@ -138,15 +138,9 @@ class WebhookSender:
     async def _attempt(self, event: DueEvent) -> Attempt:
         now = self.platform.clock()
         body = event.payload.encode()
-        headers = {
-            "Content-Type": "application/json",
-            **signed_headers(
-                body,
-                signature=event.signature,
-                event_id=f"evt_{event.id}",
-                timestamp=int(now.timestamp()),
-            ),
-        }
+        headers = webhook_headers(
+            body, event.signature, event_id=f"evt_{event.id}", timestamp=int(now.timestamp())
+        )
         started = time.monotonic()  # a duration, not a date: the wall clock is not needed
         code: int | None = None
         retry_after: str | None = None
@@ -183,14 +177,15 @@ class WebhookSender:
         error: str | None,
     ) -> Attempt:
         now_ms = to_ms(now)
-        if code is not None and delivered(code):
+        outcome = classify_answer(code)
+        if outcome is Outcome.DELIVERED:
             self.delivered += 1
             return Attempt(event, now_ms, latency_ms, http_code=code, delivered=True)
         self.failed_attempts += 1
         delay = next_attempt_delay(
             event.attempt,
             self.platform.settings.webhook_retry_schedule,
-            retry_after=parse_retry_after(retry_after, now) if retry_after else None,
+            retry_after=parse_retry_after(retry_after, now=now),
             jitter=self.rng.random(),
         )
         return Attempt(
@@ -200,7 +195,7 @@ class WebhookSender:
             http_code=code,
             error=error,
             next_attempt_at=None if delay is None else now_ms + int(delay * 1000),
-            pause_webhook=code is not None and gone(code),
+            pause_webhook=outcome is Outcome.GONE,
         )
 
 

@@ -11,6 +11,7 @@ import socket
 
 import httpx
 
+from relais.core.errors import InvalidField
 from relais.core.webhook_targets import check_url, refused_address
 
 
@@ -44,14 +45,13 @@ async def pinned_request(
     when the URL or any address of its host is not allowed."""
     try:
         scheme, host, port = check_url(url)
-    except ValueError as exc:
-        raise TargetRefused(str(exc)) from None
+    except InvalidField as exc:
+        raise TargetRefused(exc.detail) from None
     addresses = await resolve(host, port)
-    if not allow_private:
-        for address in addresses:
-            reason = refused_address(address)
-            if reason is not None:
-                raise TargetRefused(f"{host} resolves to {address}, {reason}")
+    for address in addresses:
+        reason = refused_address(address, allow_private=allow_private)
+        if reason is not None:
+            raise TargetRefused(f"{host} resolves to {address}, {reason}")
     if not addresses:
         raise TargetRefused(f"{host} resolves to no address")
     target = httpx.URL(url)
