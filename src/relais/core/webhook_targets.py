@@ -29,6 +29,26 @@ METADATA_ADDRESSES: Final = frozenset(
 CARRIER_GRADE_NAT: Final = ipaddress.ip_network("100.64.0.0/10")
 # RFC 6052's well-known NAT64 prefix: the last 32 bits are the IPv4 address really reached.
 NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+# IANA special-purpose ranges not globally reachable that `ipaddress` has not always listed
+# (its tables changed across Python patch releases): named here so the rule does not depend
+# on the interpreter.
+SPECIAL_PURPOSE: Final = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # this network
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation (TEST-NET-1, -2, -3)
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "198.18.0.0/15",  # benchmarking
+        "240.0.0.0/4",  # reserved, and the limited broadcast
+        "::/8",  # reserved (IPv4-compatible, IPv4-translated)
+        "100::/64",  # discard-only
+        "2001::/23",  # IETF protocol assignments (Teredo, benchmarking, ...)
+        "2001:db8::/32",  # documentation
+        "64:ff9b:1::/48",  # local-use NAT64
+    )
+)
 
 
 def refused_address(ip: IPAddress, *, allow_private: bool = False) -> str | None:
@@ -103,6 +123,8 @@ def _refusal(ip: IPAddress) -> str | None:
         return "carrier-grade NAT address"
     if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
         return "site-local address"
+    if any(ip in network for network in SPECIAL_PURPOSE):
+        return "special-purpose address"
     if ip.is_private:
         return "private address"
     if ip.is_reserved:
