@@ -19,7 +19,15 @@ from typing import Final
 
 from relais.core.events import CONTENT_TYPE
 
-__all__ = ["SMSFACTOR_SIGNATURE", "smsfactor_signature", "standard_signature", "webhook_headers"]
+__all__ = [
+    "SMSFACTOR_SIGNATURE",
+    "WEBHOOK_ID",
+    "WEBHOOK_SIGNATURE",
+    "WEBHOOK_TIMESTAMP",
+    "smsfactor_signature",
+    "standard_signature",
+    "webhook_headers",
+]
 
 SMSFACTOR_SIGNATURE: Final = "X-SMSFactor-Signature"
 WEBHOOK_ID: Final = "webhook-id"
