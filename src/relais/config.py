@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from relais.core.errors import ConfigError
+from relais.core.errors import ConfigError, InvalidField
 from relais.core.optout import DEFAULT_STOP_KEYWORDS
 from relais.core.status import FINAL_STATUSES, MessageStatus
+from relais.core.webhook_retry import DEFAULT_SCHEDULE, parse_schedule
+from relais.core.webhook_targets import check_url
 
 DEFAULT_DATABASE_URL = "sqlite:///relais.db"
 # What marketing texts end with (api_reference §1.11 leaves the exact text open; 36179 is
@@ -56,6 +58,20 @@ def _env_networks(env: dict[str, str], name: str) -> tuple[str, ...]:
         except ValueError:
             raise ConfigError(f"{name}: {item.strip()!r} is not an IP address or network") from None
     return tuple(found)
+
+
+def _env_short_link_base(env: dict[str, str]) -> str | None:
+    """`RELAIS_SHORT_LINK_BASE`: an http(s) URL short codes are appended to (after a "/")."""
+    raw = (env.get("RELAIS_SHORT_LINK_BASE") or "").strip()
+    if not raw:
+        return None
+    try:
+        check_url(raw)
+    except InvalidField as exc:
+        raise ConfigError(f"RELAIS_SHORT_LINK_BASE: {exc.detail}") from None
+    if "?" in raw or "#" in raw:
+        raise ConfigError("RELAIS_SHORT_LINK_BASE must not have a query or a fragment")
+    return raw.rstrip("/")
 
 
 def parse_outcome_mix(raw: str) -> dict[str, float]:
@@ -119,6 +135,13 @@ class Settings:
     # each other, and at most this many with the same text; 0 turns a limit off.
     flood_per_hour: int = 20
     flood_same_text_per_hour: int = 6
+    # Webhooks (docs/decisions.md): seconds before each retry of a failed event (Standard
+    # Webhooks' schedule by default), and whether events may go to loopback and private
+    # addresses (tests, closed networks; cloud metadata addresses stay refused).
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    webhook_allow_private: bool = False
+    # Where tracked short links point (`<base>/<code>`); None: the server's own address.
+    short_link_base: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -158,4 +181,7 @@ class Settings:
             stop_notice=env.get("RELAIS_STOP_NOTICE", DEFAULT_STOP_NOTICE).strip(),
             flood_per_hour=_env_count(env, "RELAIS_FLOOD_PER_HOUR", 20),
             flood_same_text_per_hour=_env_count(env, "RELAIS_FLOOD_SAME_TEXT_PER_HOUR", 6),
+            webhook_retry_schedule=parse_schedule(env.get("RELAIS_WEBHOOK_RETRY_SCHEDULE")),
+            webhook_allow_private=_env_bool(env, "RELAIS_WEBHOOK_ALLOW_PRIVATE", False),
+            short_link_base=_env_short_link_base(env),
         )
