@@ -4,7 +4,6 @@ request and answers with the status codes a test lines up (h11 parses the wire).
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from dataclasses import dataclass, field
 
 import h11
@@ -24,7 +23,7 @@ class Receiver:
     non-2xx answer when set; `hang_s` delays each answer."""
 
     default: int = 200
-    answers: deque[int] = field(default_factory=deque)
+    answers: list[int] = field(default_factory=list)
     retry_after: str | None = None
     hang_s: float = 0.0
     received: list[Received] = field(default_factory=list)
@@ -76,7 +75,7 @@ class Receiver:
                     )
                     if self.hang_s:
                         await asyncio.sleep(self.hang_s)
-                    status = self.answers.popleft() if self.answers else self.default
+                    status = self.answers.pop(0) if self.answers else self.default
                     headers = [("content-length", "2")]
                     if status >= 300 and self.retry_after is not None:
                         headers.append(("retry-after", self.retry_after))

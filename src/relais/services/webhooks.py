@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from relais.core.errors import InvalidField, MissingField, NotFound
+from relais.core.events import EventType
 from relais.core.instant import to_ms
+from relais.core.webhook_targets import check_url
 from relais.services.platform import Platform
 from relais.store import cache_epochs
 from relais.store import webhooks as store
@@ -20,7 +21,7 @@ from relais.store.webhooks import AttemptPage, WebhookRow
 
 Webhook = WebhookRow
 
-TYPES = ("DLR", "MO", "STOP", "CLICKER", "BALANCE_ALERT")
+TYPES = tuple(EventType)
 STATUSES = ("live", "paused")
 MAX_URL = 2000
 MAX_SIGNATURE = 255
@@ -70,21 +71,14 @@ def validate_type(value: Any) -> str:
 
 
 def validate_url(value: Any) -> str:
-    """An absolute http(s) URL with a host, at most MAX_URL characters, no spaces."""
+    """An absolute http(s) URL with a host, at most MAX_URL characters: the form the sender
+    checks again at each delivery (core.webhook_targets.check_url)."""
     if value is None or value == "":
         raise MissingField("url is missing: an http:// or https:// address")
     url = _text("url", value)
     if len(url) > MAX_URL:
         raise InvalidField(f"url is longer than {MAX_URL} characters")
-    if any(char.isspace() for char in url):
-        raise InvalidField("url holds a space")
-    try:
-        parts = urlsplit(url)
-        host, _port = parts.hostname, parts.port  # a port that is not a number raises
-    except ValueError as exc:
-        raise InvalidField(f"url is not a valid address ({exc})") from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise InvalidField(f"url must be an http:// or https:// address, not {url[:80]!r}")
+    check_url(url)
     return url
 
 
