@@ -12,10 +12,14 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
+from relais.core.instant import to_ms
 from relais.core.optout import DEFAULT_STOP_KEYWORDS, is_stop
+from relais.services import events
 from relais.services.platform import Platform
 from relais.store import inbound as inbound_store
 from relais.store import outbound
+from relais.store.inbound import LastMessage
+from relais.store.webhook_outbox import StatusChange
 
 InboundItem = tuple[str, str, str, str, int]  # connector, source, destination, text, at ms
 
@@ -35,22 +39,34 @@ async def claim_due(
 async def record_submits(
     platform: Platform, outcomes: Sequence[SubmitOutcome], *, now_ms: int
 ) -> None:
-    """Store what a connector answered for a batch: sent, back to the queue, or failed."""
-    await platform.db.write(
-        lambda conn: outbound.record_submits(conn, outcomes, now_ms=now_ms), lane="delivery"
-    )
+    """Store what a connector answered for a batch: sent, back to the queue, or failed (a
+    failure is a DLR event)."""
+
+    def record(conn: Connection) -> int:
+        changes: list[StatusChange] = []
+        outbound.record_submits(conn, outcomes, now_ms=now_ms, reported=changes)
+        return events.write_dlr_events(conn, changes, now_ms=now_ms)
+
+    _told(platform, await platform.db.write(record, lane="delivery"))
 
 
 async def apply_receipts(
     platform: Platform, receipts: Sequence[Receipt]
 ) -> tuple[int, list[Receipt]]:
     """Record part receipts: how many messages moved, and the receipts whose part is not
-    known yet (a receipt can overtake the storing of its submit)."""
-    return await platform.db.write(
-        lambda conn: outbound.apply_receipts(conn, receipts),
-        # Their own lane: a carrier waits for this commit before it sends more.
-        lane="receipts",
-    )
+    known yet (a receipt can overtake the storing of its submit). Each message that reaches
+    a final status is a DLR event."""
+    now_ms = to_ms(platform.clock())
+
+    def apply(conn: Connection) -> tuple[int, list[Receipt], int]:
+        changes: list[StatusChange] = []
+        moved, unmatched = outbound.apply_receipts(conn, receipts, reported=changes)
+        return moved, unmatched, events.write_dlr_events(conn, changes, now_ms=now_ms)
+
+    # Their own lane: a carrier waits for this commit before it sends more.
+    moved, unmatched, told = await platform.db.write(apply, lane="receipts")
+    _told(platform, told)
+    return moved, unmatched
 
 
 async def record_inbound(
@@ -59,17 +75,23 @@ async def record_inbound(
     messages: Sequence[InboundItem],
     stop_keywords: tuple[str, ...] = DEFAULT_STOP_KEYWORDS,
 ) -> list[int | None]:
-    """Store inbound SMS with the account each answers (a STOP blacklists its sender); the
-    owning account of each (None when no account ever wrote to that number)."""
+    """Store inbound SMS with the account each answers (a STOP blacklists its sender), each
+    an MO or STOP event; the owning account of each (None when no account ever wrote to that
+    number)."""
     rows = [
         inbound_store.InboundRow(
             connector, source, destination, text, is_stop(text, stop_keywords), at
         )
         for connector, source, destination, text, at in messages
     ]
-    answered = await platform.db.write(
-        lambda conn: inbound_store.record_inbound(conn, rows), lane="delivery"
-    )
+    now_ms = to_ms(platform.clock())
+
+    def record(conn: Connection) -> tuple[list[LastMessage | None], int]:
+        answered = inbound_store.record_inbound(conn, rows)
+        return answered, events.write_inbound_events(conn, rows, answered, now_ms=now_ms)
+
+    answered, told = await platform.db.write(record, lane="delivery")
+    _told(platform, told)
     return [last.account_id if last else None for last in answered]
 
 
@@ -77,10 +99,20 @@ async def settle_overdue(
     platform: Platform, *, now_ms: int, part_grace_ms: int, validity_ms: int
 ) -> None:
     """Settle multi-part messages whose carrier reported one part after `part_grace_ms`, and
-    expire messages with no final receipt `validity_ms` after their submit."""
+    expire messages with no final receipt `validity_ms` after their submit (DLR events)."""
 
-    def settle(conn: Connection) -> None:
-        outbound.settle_partial_deliveries(conn, before_ms=now_ms - part_grace_ms)
-        outbound.expire_unreported(conn, submitted_before_ms=now_ms - validity_ms, now_ms=now_ms)
+    def settle(conn: Connection) -> int:
+        changes: list[StatusChange] = []
+        outbound.settle_partial_deliveries(conn, before_ms=now_ms - part_grace_ms, reported=changes)
+        outbound.expire_unreported(
+            conn, submitted_before_ms=now_ms - validity_ms, now_ms=now_ms, reported=changes
+        )
+        return events.write_dlr_events(conn, changes, now_ms=now_ms)
 
-    await platform.db.write(settle, lane="delivery")
+    _told(platform, await platform.db.write(settle, lane="delivery"))
+
+
+def _told(platform: Platform, events_written: int) -> None:
+    """Wake this process's webhook sender when a commit queued events."""
+    if events_written:
+        platform.on_events()

@@ -93,6 +93,8 @@ class Platform:
     epoch_versions: dict[str, int] = field(default_factory=dict)
     # Called after a campaign due now is committed, so the dispatcher need not poll for it.
     on_queued: Callable[[], None] = lambda: None
+    # Called after a commit that queued webhook events, so the sender need not poll for them.
+    on_events: Callable[[], None] = lambda: None
     # The process's dispatcher when it runs one (for status pages and metrics).
     dispatcher: DeliveryMonitor | None = None
 

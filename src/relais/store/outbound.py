@@ -28,6 +28,7 @@ from sqlalchemy import (
 from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
 from relais.store.tables import campaigns, contacts, message_parts, messages
+from relais.store.webhook_outbox import StatusChange, moves_to_report
 
 _QUEUED = MessageStatus.QUEUED.value
 _SENDING = MessageStatus.SENDING.value
@@ -131,8 +132,15 @@ _REQUEUED = (
 _INSERT_PARTS = insert(message_parts)
 
 
-def record_submits(conn: Connection, outcomes: Sequence[SubmitOutcome], *, now_ms: int) -> None:
-    """Store what the connector answered; a status never moves backwards."""
+def record_submits(
+    conn: Connection,
+    outcomes: Sequence[SubmitOutcome],
+    *,
+    now_ms: int,
+    reported: list[StatusChange] | None = None,
+) -> None:
+    """Store what the connector answered; a status never moves backwards. `reported`
+    collects the final statuses a DLR webhook must hear of (see `_finish`)."""
     sent = [o for o in outcomes if o.status is MessageStatus.SENT]
     if sent:
         conn.execute(_SUBMITTED, [{"message_id": o.message_id, "now": now_ms} for o in sent])
@@ -167,17 +175,23 @@ def record_submits(conn: Connection, outcomes: Sequence[SubmitOutcome], *, now_m
         if outcome.status in FINAL_STATUSES:
             failures.setdefault(outcome.status, []).append(outcome)
     for status, group in failures.items():
-        _finish(conn, status, [(o.message_id, now_ms, o.error) for o in group])
+        _finish(conn, status, [(o.message_id, now_ms, o.error) for o in group], reported)
 
 
 def _finish(
-    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
+    conn: Connection,
+    status: MessageStatus,
+    rows: Sequence[tuple[int, int, str | None]],
+    reported: list[StatusChange] | None = None,
 ) -> int:
-    """Move messages to a final status (only from an earlier state); how many moved.
+    """Move messages to a final status (only from an earlier state); how many moved. With
+    `reported`, the moves of messages whose account has a live DLR webhook are added to it.
 
     A destination found invalid (by a receipt, or by the carrier refusing the submit) marks
     the list contact the message was merged from as NPAI (PUT /list/:id/npai/clear then
     moves it to the NPAI list). Only this rare status pays for that update."""
+    if reported is not None:
+        reported += moves_to_report(conn, status, rows)
     result = conn.execute(
         update(messages)
         .where(messages.c.id == bindparam("message_id"), _may_become(status))
@@ -253,7 +267,9 @@ def _resolve_parts(
     return found
 
 
-def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, list[Receipt]]:
+def apply_receipts(
+    conn: Connection, receipts: Sequence[Receipt], *, reported: list[StatusChange] | None = None
+) -> tuple[int, list[Receipt]]:
     """Record part receipts and settle the messages they complete: how many messages moved,
     and the receipts whose part is not (yet) known — a receipt can overtake the storing of
     its submit, so the caller offers those again a little later.
@@ -282,7 +298,7 @@ def apply_receipts(conn: Connection, receipts: Sequence[Receipt]) -> tuple[int, 
     message_ids = sorted({mid for _, mid, _, total in matched if total > 1})
     if message_ids:
         _settle_long_messages(conn, matched, message_ids, settled)
-    moved = sum(_finish(conn, status, rows) for status, rows in settled.items())
+    moved = sum(_finish(conn, status, rows, reported) for status, rows in settled.items())
     return moved, unmatched
 
 
@@ -320,7 +336,9 @@ def _message_outcome(
     return None
 
 
-def settle_partial_deliveries(conn: Connection, *, before_ms: int) -> int:
+def settle_partial_deliveries(
+    conn: Connection, *, before_ms: int, reported: list[StatusChange] | None = None
+) -> int:
     """Deliver multi-part messages some of whose parts were reported delivered before
     `before_ms` while the others never got a receipt (carriers that report one part)."""
     candidates = conn.execute(
@@ -342,14 +360,26 @@ def settle_partial_deliveries(conn: Connection, *, before_ms: int) -> int:
         ).scalars()
     )
     rows = [(mid, done, None) for mid, done in candidates if mid not in failed]
-    return _finish(conn, MessageStatus.DELIVERED, rows) if rows else 0
+    return _finish(conn, MessageStatus.DELIVERED, rows, reported) if rows else 0
 
 
-def expire_unreported(conn: Connection, *, submitted_before_ms: int, now_ms: int) -> int:
+def expire_unreported(
+    conn: Connection,
+    *,
+    submitted_before_ms: int,
+    now_ms: int,
+    reported: list[StatusChange] | None = None,
+) -> int:
     """Messages that got no final receipt within their validity period become EXPIRED."""
+    overdue = and_(messages.c.status == _SENT, messages.c.submitted_at < submitted_before_ms)
+    if reported is not None:
+        ids = conn.execute(select(messages.c.id).where(overdue)).scalars().all()
+        if ids:
+            expired = [(message_id, now_ms, None) for message_id in ids]
+            reported += moves_to_report(conn, MessageStatus.EXPIRED, expired)
     result = conn.execute(
         update(messages)
-        .where(and_(messages.c.status == _SENT, messages.c.submitted_at < submitted_before_ms))
+        .where(overdue)
         .values(status=MessageStatus.EXPIRED.value, done_at=now_ms, error="no receipt")
     )
     return max(result.rowcount, 0)

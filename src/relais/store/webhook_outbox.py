@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, literal_column, or_, select, update
 
-from relais.store.tables import webhook_events, webhooks
+from relais.core.status import PREDECESSORS, MessageStatus
+from relais.store.tables import messages, webhook_events, webhooks
 from relais.store.webhooks import record_attempt
 
 PENDING = "pending"
@@ -194,3 +195,110 @@ def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
                 update(webhooks).where(webhooks.c.id == a.event.webhook_id).values(status=PAUSED)
             )
     return settled
+
+
+# --- what DLR events report -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A message that reached a final status in this transaction."""
+
+    message_id: int
+    status: str
+    done_at: int
+
+
+def _watched(conn: Connection, message_ids: Sequence[int]) -> dict[int, str]:
+    """The current status of those of `message_ids` whose account has a live DLR webhook,
+    locked on PostgreSQL until commit so the change seen is the change made. Nothing for
+    accounts without one: this costs one probe of the (small) webhooks table."""
+    if not message_ids:
+        return {}
+    dlr_accounts = select(webhooks.c.account_id).where(
+        webhooks.c.type == "DLR", webhooks.c.status == LIVE
+    )
+    query = select(messages.c.id, messages.c.status).where(
+        messages.c.id.in_(message_ids),
+        messages.c.account_id.in_(dlr_accounts.scalar_subquery()),
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=messages)
+    return {row.id: row.status for row in conn.execute(query)}
+
+
+def moves_to_report(
+    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
+) -> list[StatusChange]:
+    """Of (message id, done at, error) rows about to move to `status`, those a DLR webhook
+    must hear of: watched, and in a state `status` may follow. Read before the update."""
+    current = _watched(conn, [message_id for message_id, _, _ in rows])
+    allowed = {s.value for s in PREDECESSORS[status]}
+    return [
+        StatusChange(message_id, status.value, done)
+        for message_id, done, _ in rows
+        if current.get(message_id) in allowed
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DlrTarget:
+    """What a DLR event of one message names, and the webhooks it goes to."""
+
+    account_id: int
+    destination: str
+    country: str | None
+    gsmsmsid: str | None
+    campaign_id: int
+    webhook_ids: tuple[int, ...]
+
+
+def dlr_targets(conn: Connection, message_ids: Sequence[int]) -> dict[int, DlrTarget]:
+    """For each of `message_ids` whose account has live DLR webhooks: its DLR fields and
+    those webhooks."""
+    if not message_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.account_id,
+            messages.c.destination,
+            messages.c.country,
+            messages.c.gsmsmsid,
+            messages.c.campaign_id,
+            webhooks.c.id.label("webhook_id"),
+        )
+        .join(webhooks, webhooks.c.account_id == messages.c.account_id)
+        .where(messages.c.id.in_(message_ids), webhooks.c.type == "DLR", webhooks.c.status == LIVE)
+        .order_by(messages.c.id, webhooks.c.id)
+    ).all()
+    found: dict[int, DlrTarget] = {}
+    for row in rows:
+        known = found.get(row.id)
+        hooks = (*known.webhook_ids, row.webhook_id) if known else (row.webhook_id,)
+        found[row.id] = DlrTarget(
+            row.account_id, row.destination, row.country, row.gsmsmsid, row.campaign_id, hooks
+        )
+    return found
+
+
+def live_webhooks(
+    conn: Connection, *, wanted: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], list[int]]:
+    """The live webhooks of each (account, event type) in `wanted`."""
+    accounts = {account_id for account_id, _ in wanted}
+    if not accounts:
+        return {}
+    types = {kind for _, kind in wanted}
+    found: dict[tuple[int, str], list[int]] = {}
+    for row in conn.execute(
+        select(webhooks.c.id, webhooks.c.account_id, webhooks.c.type)
+        .where(
+            webhooks.c.account_id.in_(accounts),
+            webhooks.c.type.in_(types),
+            webhooks.c.status == LIVE,
+        )
+        .order_by(webhooks.c.id)
+    ):
+        found.setdefault((row.account_id, row.type), []).append(row.id)
+    return found
