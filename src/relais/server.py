@@ -1,4 +1,5 @@
-"""One process: the HTTP API, the dispatcher and its connectors over one Platform."""
+"""One process: the HTTP API, the dispatcher and its connectors, and the webhook sender over
+one Platform."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from relais.delivery.dispatcher import Dispatcher
 from relais.services import retention
 from relais.services.platform import Platform
 from relais.services.sending import recovery
+from relais.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,13 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
         ),
     ]
     dispatcher = build_dispatcher(platform) if settings.dispatcher_enabled else None
+    # The process that delivers SMS also delivers the webhook events they cause.
+    webhooks = WebhookSender(platform) if settings.dispatcher_enabled else None
     if dispatcher is not None:
         await dispatcher.start()
+    if webhooks is not None:
+        platform.on_events = webhooks.wake
+        webhooks.start()
     platform.dispatcher = dispatcher
     try:
         yield dispatcher
@@ -86,6 +93,8 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
+        if webhooks is not None:
+            await webhooks.stop()
         if dispatcher is not None:
             await dispatcher.stop()
         await platform.close()

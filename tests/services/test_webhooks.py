@@ -1,5 +1,5 @@
 """services.webhooks: validation, ownership, delete with events and attempts, the delivery
-log, and live_webhooks cached under the webhooks epoch (seen by a second process)."""
+log."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from tests.support import fetch_all, fetch_value, make_customer
 
 from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.services import accounts, sub_accounts, webhooks
-from relais.services.platform import Platform
-from relais.store import cache_epochs
 from relais.store import webhooks as webhook_store
 from relais.store.tables import webhook_attempts, webhook_events
 from relais.store.tables import webhooks as webhook_table
@@ -53,14 +51,6 @@ async def add_attempt(platform, *, event_id, webhook_id, attempt, at, http_code,
             error=error,
         )
     )
-
-
-@pytest.fixture
-async def other_process(settings):
-    """A second serving process on the same database."""
-    other = Platform.open(settings)
-    yield other
-    await other.close()
 
 
 async def test_create_stores_the_type_upper_case_and_a_live_webhook(platform):
@@ -201,7 +191,6 @@ async def test_parent_and_sub_account_each_see_only_their_own(platform):
         await webhooks.delete_webhook(platform, account_id=shop.account.id, webhook_id=its.id)
     with pytest.raises(NotFound):
         await webhooks.delete_webhook(platform, account_id=child.id, webhook_id=mine.id)
-    assert [w.id for w in await webhooks.live_webhooks(platform, child.id, "MO")] == [its.id]
 
 
 async def test_delete_takes_the_events_and_attempts_with_it(platform):
@@ -253,59 +242,3 @@ async def test_logs_are_newest_first_and_paged_and_set_last_http_code(platform):
         )
     (listed,) = await webhooks.list_webhooks(platform, account_id=shop.account.id)
     assert listed.last_http_code == 200  # a failed connection leaves the last code as it was
-
-
-async def test_live_webhooks_lists_live_ones_of_the_type(platform):
-    shop = await make_customer(platform)
-    account = shop.account.id
-    mo = await webhooks.create_webhook(
-        platform, account_id=account, type="MO", url=URL, signature="k"
-    )
-    paused = await webhooks.create_webhook(platform, account_id=account, type="MO", url=URL)
-    await webhooks.set_status(platform, account_id=account, webhook_id=paused.id, status="paused")
-    await webhooks.create_webhook(platform, account_id=account, type="DLR", url=URL)
-    assert await webhooks.live_webhooks(platform, account, "mo") == (
-        webhooks.LiveWebhook(mo.id, URL, "k"),
-    )
-    with pytest.raises(InvalidField):
-        await webhooks.live_webhooks(platform, account, "SMS")
-
-
-async def test_every_change_bumps_the_epoch_a_second_process_sees(platform, other_process):
-    shop = await make_customer(platform)
-    account = shop.account.id
-    await platform.refresh_cache_epochs()
-    before = platform.epoch_versions[cache_epochs.WEBHOOKS]
-    assert await webhooks.live_webhooks(platform, account, "DLR") == ()
-
-    row = await webhooks.create_webhook(other_process, account_id=account, type="DLR", url=URL)
-    # Still cached here until this process looks at the epochs ...
-    assert await webhooks.live_webhooks(platform, account, "DLR") == ()
-    await platform.refresh_cache_epochs()
-    assert [w.url for w in await webhooks.live_webhooks(platform, account, "DLR")] == [URL]
-
-    changes = [
-        webhooks.update_webhook(
-            other_process, account_id=account, webhook_id=row.id, url=URL + "/v2"
-        ),
-        webhooks.set_status(other_process, account_id=account, webhook_id=row.id, status="paused"),
-        webhooks.set_status(other_process, account_id=account, webhook_id=row.id, status="live"),
-        webhooks.delete_webhook(other_process, account_id=account, webhook_id=row.id),
-    ]
-    seen = []
-    for change in changes:
-        await change
-        await platform.refresh_cache_epochs()
-        seen.append(tuple(w.url for w in await webhooks.live_webhooks(platform, account, "DLR")))
-    assert seen == [(URL + "/v2",), (), (URL + "/v2",), ()]
-    assert platform.epoch_versions[cache_epochs.WEBHOOKS] == before + 5
-
-
-async def test_a_refused_change_does_not_bump_the_epoch(platform):
-    shop = await make_customer(platform)
-    await platform.refresh_cache_epochs()
-    before = platform.epoch_versions[cache_epochs.WEBHOOKS]
-    with pytest.raises(NotFound):
-        await webhooks.delete_webhook(platform, account_id=shop.account.id, webhook_id=999)
-    versions = await platform.db.read(cache_epochs.versions)
-    assert versions[cache_epochs.WEBHOOKS] == before

@@ -2,12 +2,11 @@
 POSTed, and the log of the attempts to deliver them.
 
 Each account, sub-accounts included, has its own webhooks and sees only those; another
-account's id is not found. Every change commits in one transaction with a bump of the
-webhooks cache epoch, so every process drops its cached `live_webhooks` at its next poll."""
+account's id is not found. Nothing is cached: the events a change causes look up the live
+webhooks in their own transaction (services.events), so a change applies to the next event."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from relais.core.errors import InvalidField, MissingField, NotFound
@@ -15,7 +14,6 @@ from relais.core.events import EventType
 from relais.core.instant import to_ms
 from relais.core.webhook_targets import check_url
 from relais.services.platform import Platform
-from relais.store import cache_epochs
 from relais.store import webhooks as store
 from relais.store.webhooks import AttemptPage, WebhookRow
 
@@ -27,20 +25,6 @@ MAX_URL = 2000
 MAX_SIGNATURE = 255
 MAX_WEBHOOKS = 100  # per account
 MAX_PAGE = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class LiveWebhook:
-    """Where the sender POSTs one event type of an account, and the key it signs with."""
-
-    id: int
-    url: str
-    signature: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LiveWebhooks:
-    webhooks: tuple[LiveWebhook, ...]
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -108,20 +92,6 @@ def _not_found(webhook_id: int) -> NotFound:
 # --- changing -------------------------------------------------------------------------------
 
 
-async def _change(platform: Platform, work) -> Any:
-    """Run `work` in one transaction with a bump of the webhooks epoch; forget this
-    process's cached webhooks at once (the others follow at their next poll)."""
-
-    def with_bump(conn):
-        result = work(conn)
-        cache_epochs.bump(conn, cache_epochs.WEBHOOKS)
-        return result
-
-    result = await platform.db.write(with_bump)
-    platform.forget_cached(cache_epochs.WEBHOOKS)
-    return result
-
-
 async def create_webhook(
     platform: Platform, *, account_id: int, type: str, url: str, signature: str | None = None
 ) -> Webhook:
@@ -141,7 +111,7 @@ async def create_webhook(
         assert found is not None
         return found
 
-    return await _change(platform, work)
+    return await platform.db.write(work)
 
 
 async def update_webhook(
@@ -175,7 +145,7 @@ async def update_webhook(
             raise _not_found(webhook_id)
         return found
 
-    return await _change(platform, work)
+    return await platform.db.write(work)
 
 
 async def set_status(
@@ -194,7 +164,7 @@ async def delete_webhook(platform: Platform, *, account_id: int, webhook_id: int
         if not store.delete_webhook(conn, account_id=account_id, webhook_id=webhook_id):
             raise _not_found(webhook_id)
 
-    await _change(platform, work)
+    await platform.db.write(work)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -220,17 +190,3 @@ async def webhook_logs(
     if page is None:
         raise _not_found(webhook_id)
     return page
-
-
-async def live_webhooks(platform: Platform, account_id: int, type: str) -> tuple[LiveWebhook, ...]:
-    """The account's live webhooks for one event type, cached until a webhook changes."""
-    kind = validate_type(type)
-
-    async def load() -> LiveWebhooks:
-        rows = await platform.db.read(
-            lambda conn: store.live_webhooks(conn, account_id=account_id, type=kind)
-        )
-        return LiveWebhooks(tuple(LiveWebhook(row.id, row.url, row.signature) for row in rows))
-
-    key = f"webhooks:{account_id}:{kind}"
-    return (await platform.settings_cache.get_or_load(key, LiveWebhooks, load)).webhooks

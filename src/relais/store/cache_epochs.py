@@ -11,11 +11,9 @@ from relais.store.tables import cache_epochs
 ACCOUNTS = "accounts"
 # Tables the operator edits: prices, routes, moderation rules, caps.
 OPERATOR_TABLES = "operator_tables"
-# Accounts' webhooks (which live webhooks an account has for each event type).
-WEBHOOKS = "webhooks"
 
 
-NAMES = (ACCOUNTS, OPERATOR_TABLES, WEBHOOKS)  # the migrations create one row for each
+NAMES = (ACCOUNTS, OPERATOR_TABLES)  # the migration creates one row for each
 
 
 def bump(conn: Connection, name: str) -> None:

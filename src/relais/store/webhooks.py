@@ -90,19 +90,6 @@ def account_webhooks(conn: Connection, *, account_id: int) -> list[WebhookRow]:
     return [WebhookRow(*row) for row in rows]
 
 
-def live_webhooks(conn: Connection, *, account_id: int, type: str) -> list[WebhookRow]:
-    rows = conn.execute(
-        select(*_COLUMNS)
-        .where(
-            webhooks.c.account_id == account_id,
-            webhooks.c.type == type,
-            webhooks.c.status == "live",
-        )
-        .order_by(webhooks.c.id)
-    )
-    return [WebhookRow(*row) for row in rows]
-
-
 def update_webhook(
     conn: Connection, *, account_id: int, webhook_id: int, changes: dict[str, Any]
 ) -> WebhookRow | None:

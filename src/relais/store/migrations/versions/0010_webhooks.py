@@ -80,15 +80,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
     )
     op.create_index("ix_webhook_attempts_webhook", "webhook_attempts", ["webhook_id", "id"])
-    # The cache epoch the webhook use cases bump (relais.store.cache_epochs.WEBHOOKS).
-    epochs = sa.table(
-        "cache_epochs", sa.column("name", sa.String), sa.column("version", sa.BigInteger)
-    )
-    op.bulk_insert(epochs, [{"name": "webhooks", "version": 0}])
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM cache_epochs WHERE name = 'webhooks'")
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_events")
     op.drop_table("webhooks")
