@@ -6,8 +6,10 @@ endpoint paused, private addresses refused unless allowed, redirects not followe
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +50,16 @@ def clock(platform: Platform) -> Clock:
     return clock
 
 
+@contextlib.asynccontextmanager
+async def sending(platform: Platform) -> AsyncIterator[WebhookSender]:
+    """A sender of this platform's outbox, stopped (its HTTP client closed) afterwards."""
+    sender = WebhookSender(platform)
+    try:
+        yield sender
+    finally:
+        await sender.stop()
+
+
 async def add_webhook(platform, url: str, *, signature: str | None = SECRET) -> int:
     """A DLR webhook of a new account (account ids start at 1 in each test)."""
     shop = await make_customer(platform)
@@ -85,11 +97,8 @@ async def test_an_event_is_posted_raw_and_signed_both_ways(platform, clock):
     async with Receiver() as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             assert await sender.deliver_due() == 1
-        finally:
-            await sender.stop()
     [request] = receiver.received
     assert (request.method, request.target, request.body) == ("POST", "/hook", BODY.encode())
     assert request.headers["content-type"] == "application/json"
@@ -105,11 +114,8 @@ async def test_no_signature_set_means_no_signature_headers(platform, clock):
     async with Receiver() as receiver:
         hook = await add_webhook(platform, receiver.url, signature=None)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             await sender.deliver_due()
-        finally:
-            await sender.stop()
     headers = receiver.received[0].headers
     assert "x-smsfactor-signature" not in headers and "webhook-signature" not in headers
     assert headers["webhook-id"]
@@ -119,13 +125,10 @@ async def test_a_receiver_failing_three_times_gets_the_event_once_with_one_id(pl
     async with Receiver(answers=[500, 503, 502]) as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             for _ in range(8):
                 await sender.deliver_due()
                 clock.advance(700)
-        finally:
-            await sender.stop()
     assert [r.body for r in receiver.received] == [BODY.encode()] * 4
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 1
     assert await statuses(platform) == ["delivered"]
@@ -139,8 +142,7 @@ async def test_retries_follow_the_schedule(platform, clock):
     async with Receiver(default=500) as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             await sender.deliver_due()
             clock.advance(3)  # the first retry is ~5 s away
             await sender.deliver_due()
@@ -148,16 +150,13 @@ async def test_retries_follow_the_schedule(platform, clock):
             clock.advance(4)
             await sender.deliver_due()
             assert len(receiver.received) == 2
-        finally:
-            await sender.stop()
 
 
 async def test_events_wait_while_the_receiver_is_down_and_nothing_is_lost(platform, clock):
     port = free_port()
     hook = await add_webhook(platform, f"http://127.0.0.1:{port}/hook")
     await enqueue(platform, hook, [BODY, BODY.replace("3", "2")], clock)
-    sender = WebhookSender(platform)
-    try:
+    async with sending(platform) as sender:
         await sender.deliver_due()
         assert await statuses(platform) == ["pending", "pending"]
         logged = await fetch_all(
@@ -165,18 +164,13 @@ async def test_events_wait_while_the_receiver_is_down_and_nothing_is_lost(platfo
         )
         # The second event waits behind the first: only one attempt was made.
         assert len(logged) == 1 and logged[0][0] is None and logged[0][1]
-    finally:
-        await sender.stop()
     async with Receiver() as receiver:
         await platform.db.write(
             lambda conn: conn.execute(webhooks.update().values(url=receiver.url))
         )
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             clock.advance(60)
             await sender.deliver_due()
-        finally:
-            await sender.stop()
     assert [r.body for r in receiver.received] == [
         BODY.encode(),
         BODY.replace("3", "2").encode(),
@@ -188,13 +182,10 @@ async def test_a_gone_endpoint_pauses_the_webhook(platform, clock):
     async with Receiver(default=410) as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             await sender.deliver_due()
             clock.advance(3600)
             assert await sender.deliver_due() == 0
-        finally:
-            await sender.stop()
     assert len(receiver.received) == 1
     assert await fetch_value(platform, select(webhooks.c.status)) == "paused"
     assert await statuses(platform) == ["pending"]
@@ -205,11 +196,8 @@ async def test_private_addresses_are_refused_unless_allowed(platform, clock):
     async with Receiver() as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             await sender.deliver_due()
-        finally:
-            await sender.stop()
     assert receiver.received == []
     [(code, error)] = await fetch_all(
         platform, select(webhook_attempts.c.http_code, webhook_attempts.c.error)
@@ -222,11 +210,8 @@ async def test_redirects_are_not_followed(platform, clock):
     async with Receiver(default=302) as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             await sender.deliver_due()
-        finally:
-            await sender.stop()
     assert len(receiver.received) == 1
     assert await fetch_value(platform, select(webhook_attempts.c.http_code)) == 302
     assert await statuses(platform) == ["pending"]
@@ -236,13 +221,10 @@ async def test_retries_stop_when_the_schedule_is_exhausted(platform, clock):
     async with Receiver(default=500) as receiver:
         hook = await add_webhook(platform, receiver.url)
         await enqueue(platform, hook, [BODY], clock)
-        sender = WebhookSender(platform)
-        try:
+        async with sending(platform) as sender:
             for _ in range(6):
                 await sender.deliver_due()
                 clock.advance(1000)
-        finally:
-            await sender.stop()
     # The first try and one retry per entry of the schedule (5, 60, 600).
     assert len(receiver.received) == 4
     assert await statuses(platform) == ["failed"]
