@@ -85,6 +85,7 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
         await dispatcher.start()
     if webhooks is not None:
         platform.on_events = webhooks.wake
+        platform.webhooks = webhooks
         webhooks.start()
     platform.dispatcher = dispatcher
     try:

@@ -1,6 +1,6 @@
 """From a send to a customer's endpoint: a serving process (dispatcher, built-in carrier,
 webhook sender) takes `GET /send` over HTTP, delivers the SMS, and its delivery receipt
-reaches a real HTTP receiver as a signed DLR webhook, on both backends."""
+reaches a real HTTP receiver as a signed DLR webhook, counted in /metrics, on both backends."""
 
 from __future__ import annotations
 
@@ -53,6 +53,15 @@ async def test_a_receipt_reaches_the_customer_as_a_signed_dlr_webhook(settings):
                 return bool(receiver.received)
 
             await wait_until(told, seconds=10)
+
+            async def settled() -> bool:
+                exposed = (await client.get("/metrics")).text
+                return "relais_webhook_events_delivered_total 1.0" in exposed
+
+            # Operators see it: delivered, and nothing left waiting once the sender looked.
+            await wait_until(settled, seconds=10)
+            exposed = (await client.get("/metrics")).text
+            assert "relais_webhook_attempts_failed_total 0.0" in exposed
     [request] = receiver.received
     body = json.loads(request.body)
     assert (body["status"], body["destination"], body["message_id"], body["campaign_id"]) == (

@@ -48,28 +48,55 @@ class RelaisCollector(Collector):
         yield in_flight
         yield from counters.values()
         if dispatcher is not None:
-            for name, help_text, value in (
-                (
-                    "receipts_applied",
-                    "Messages moved by delivery receipts",
-                    dispatcher.receipts_applied,
-                ),
-                (
-                    "receipts_unmatched",
-                    "Receipts that matched no submitted part",
-                    dispatcher.receipts_unmatched,
-                ),
-                ("inbound_stored", "Inbound SMS stored", dispatcher.inbound_stored),
-            ):
-                family = CounterMetricFamily(f"relais_{name}", help_text)
-                family.add_metric([], value)
-                yield family
+            yield _counter(
+                "relais_receipts_applied",
+                "Messages moved by delivery receipts",
+                dispatcher.receipts_applied,
+            )
+            yield _counter(
+                "relais_receipts_unmatched",
+                "Receipts that matched no submitted part",
+                dispatcher.receipts_unmatched,
+            )
+            yield _counter("relais_inbound_stored", "Inbound SMS stored", dispatcher.inbound_stored)
+        sender = self.platform.webhooks
+        if sender is not None:
+            yield _counter(
+                "relais_webhook_events_delivered", "Webhook events delivered", sender.delivered
+            )
+            yield _counter(
+                "relais_webhook_attempts_failed",
+                "Webhook delivery attempts that failed (to be retried or given up)",
+                sender.failed_attempts,
+            )
+            yield _gauge(
+                "relais_webhook_events_pending",
+                "Webhook events waiting for delivery",
+                sender.pending,
+            )
+            yield _gauge(
+                "relais_webhook_oldest_pending_seconds",
+                "Age of the oldest webhook event waiting for delivery",
+                sender.oldest_pending_age_s,
+            )
         db = self.platform.db
         for name in ("groups_committed", "works_committed"):
             if hasattr(db, name):
                 family = CounterMetricFamily(f"relais_db_{name}", f"Database {name}")
                 family.add_metric([], getattr(db, name))
                 yield family
+
+
+def _counter(name: str, help_text: str, value: float) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, help_text)
+    family.add_metric([], value)
+    return family
+
+
+def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text)
+    family.add_metric([], value)
+    return family
 
 
 async def metrics(request: Request) -> Response:

@@ -26,6 +26,7 @@ __all__ = [
     "OutboundMessage",
     "Receipt",
     "SubmitOutcome",
+    "WebhookMonitor",
 ]
 
 
@@ -119,6 +120,17 @@ class Connector(Protocol):
     async def stop(self) -> None: ...
 
     def status(self) -> ConnectorStatus: ...
+
+
+class WebhookMonitor(Protocol):
+    """What the operator's metrics read of a process's webhook sender."""
+
+    delivered: int
+    failed_attempts: int
+    pending: int
+    oldest_pending_age_s: float
+
+    def wake(self) -> None: ...
 
 
 class DeliveryMonitor(Protocol):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from relais.config import Settings
-from relais.core.connector import DeliveryMonitor
+from relais.core.connector import DeliveryMonitor, WebhookMonitor
 from relais.store import cache_epochs
 from relais.store.database import Database, open_database
 
@@ -97,6 +97,8 @@ class Platform:
     on_events: Callable[[], None] = lambda: None
     # The process's dispatcher when it runs one (for status pages and metrics).
     dispatcher: DeliveryMonitor | None = None
+    # The process's webhook sender when it runs one (for metrics).
+    webhooks: WebhookMonitor | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:

@@ -20,6 +20,11 @@ async def claim_due(
     )
 
 
+async def backlog(platform: Platform) -> tuple[int, int | None]:
+    """(events waiting, when the oldest was written, ms) for the operator's metrics."""
+    return await platform.db.read(outbox.backlog)
+
+
 async def record_attempts(platform: Platform, attempts: Sequence[Attempt]) -> int:
     """Log the attempts and settle their events; how many were settled."""
     return await platform.db.write(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, func, insert, literal_column, or_, select, update
 
 from relais.core.status import PREDECESSORS, MessageStatus
 from relais.store.tables import messages, webhook_events, webhooks
@@ -302,3 +302,13 @@ def live_webhooks(
     ):
         found.setdefault((row.account_id, row.type), []).append(row.id)
     return found
+
+
+def backlog(conn: Connection) -> tuple[int, int | None]:
+    """(events waiting for delivery, when the oldest of them was written) for metrics."""
+    count, oldest = conn.execute(
+        select(func.count(), func.min(webhook_events.c.created_at)).where(
+            webhook_events.c.status == literal_column(f"'{PENDING}'")
+        )
+    ).one()
+    return int(count), oldest

@@ -66,6 +66,9 @@ class WebhookSender:
         self.rng = rng or random.Random()
         self.delivered = 0
         self.failed_attempts = 0
+        # The outbox's backlog as last read (each round): events waiting, age of the oldest.
+        self.pending = 0
+        self.oldest_pending_age_s = 0.0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -102,6 +105,7 @@ class WebhookSender:
             self.platform, now_ms=to_ms(now), limit=self.batch_size, lease_ms=self.lease_ms
         )
         if not events:
+            await self._read_backlog(to_ms(now))
             return 0
         by_webhook: dict[int, list[DueEvent]] = {}
         for event in events:
@@ -110,6 +114,10 @@ class WebhookSender:
         attempts = [attempt for done in rounds for attempt in done]
         await webhook_outbox.record_attempts(self.platform, attempts)
         return len(events)
+
+    async def _read_backlog(self, now_ms: int) -> None:
+        self.pending, oldest = await webhook_outbox.backlog(self.platform)
+        self.oldest_pending_age_s = max(now_ms - oldest, 0) / 1000 if oldest is not None else 0.0
 
     async def _deliver_in_order(self, events: Sequence[DueEvent]) -> list[Attempt]:
         """One webhook's events, one after the other; after a failure the rest wait their
