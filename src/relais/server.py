@@ -80,7 +80,11 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
     ]
     dispatcher = build_dispatcher(platform) if settings.dispatcher_enabled else None
     # The process that delivers SMS also delivers the webhook events they cause.
-    webhooks = WebhookSender(platform) if settings.dispatcher_enabled else None
+    webhooks = (
+        WebhookSender(platform, lease_ms=settings.claim_lease_seconds * 1000)
+        if settings.dispatcher_enabled
+        else None
+    )
     if dispatcher is not None:
         await dispatcher.start()
     if webhooks is not None:

@@ -110,28 +110,37 @@ class WebhookSender:
         by_webhook: dict[int, list[DueEvent]] = {}
         for event in events:
             by_webhook.setdefault(event.webhook_id, []).append(event)
-        rounds = await asyncio.gather(*(self._deliver_in_order(e) for e in by_webhook.values()))
-        attempts = [attempt for done in rounds for attempt in done]
-        await webhook_outbox.record_attempts(self.platform, attempts)
+        await asyncio.gather(*(self._deliver_in_order(e) for e in by_webhook.values()))
         return len(events)
 
     async def _read_backlog(self, now_ms: int) -> None:
         self.pending, oldest = await webhook_outbox.backlog(self.platform)
         self.oldest_pending_age_s = max(now_ms - oldest, 0) / 1000 if oldest is not None else 0.0
 
-    async def _deliver_in_order(self, events: Sequence[DueEvent]) -> list[Attempt]:
+    async def _deliver_in_order(self, events: Sequence[DueEvent]) -> None:
         """One webhook's events, one after the other; after a failure the rest wait their
-        turn again, so a receiver sees them in order."""
-        attempts: list[Attempt] = []
+        turn again, so a receiver sees them in order. Each outcome is committed while the
+        next request is on its way: a success is recorded within one commit of its answer,
+        so a crash repeats at most the events in flight."""
+        recording: asyncio.Future[int] | None = None
         async with self.parallel:
-            for index, event in enumerate(events):
-                attempt = await self._attempt(event)
-                attempts.append(attempt)
-                if not attempt.delivered:
-                    later = attempt.next_attempt_at or to_ms(self.platform.clock())
-                    attempts += [self._postponed(rest, later) for rest in events[index + 1 :]]
-                    break
-        return attempts
+            try:
+                for index, event in enumerate(events):
+                    attempt = await self._attempt(event)
+                    settled = [attempt]
+                    if not attempt.delivered:
+                        later = attempt.next_attempt_at or to_ms(self.platform.clock())
+                        settled += [self._postponed(e, later) for e in events[index + 1 :]]
+                    if recording is not None:
+                        await recording  # outcomes are committed in order
+                    recording = asyncio.ensure_future(
+                        webhook_outbox.record_attempts(self.platform, settled)
+                    )
+                    if not attempt.delivered:
+                        break
+            finally:
+                if recording is not None:
+                    await recording
 
     def _postponed(self, event: DueEvent, until_ms: int) -> Attempt:
         """An event not tried because an earlier one of its webhook failed."""
