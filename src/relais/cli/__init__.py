@@ -17,6 +17,7 @@ from relais.cli import operator as operator_cli
 from relais.cli.common import cli_actor, fail, run
 from relais.cli.lists import list_app
 from relais.cli.retention import retention_app
+from relais.cli.webhooks import webhook_app
 from relais.config import Settings
 from relais.core.errors import RelaisError
 from relais.services import accounts, tokens
@@ -36,6 +37,7 @@ app.add_typer(connectors_cli.connector_app, name="connector")
 app.add_typer(connectors_cli.route_app, name="route")
 app.add_typer(retention_app, name="retention")
 app.add_typer(list_app, name="list")
+app.add_typer(webhook_app, name="webhook")
 add_simulator_command(app)
 
 DEMO_EMAIL = "demo@relais.local"

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, literal_column, or_, select, update
 
 from relais.core.status import PREDECESSORS, MessageStatus
-from relais.store.tables import messages, webhook_events, webhooks
+from relais.store.tables import messages, webhook_attempts, webhook_events, webhooks
 from relais.store.webhooks import record_attempt
 
 PENDING = "pending"
@@ -312,3 +312,45 @@ def backlog(conn: Connection) -> tuple[int, int | None]:
         )
     ).one()
     return int(count), oldest
+
+
+# --- the operator's tools (relais webhook ...) ------------------------------------------------
+
+
+def counts_by_status(conn: Connection, *, webhook_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """{webhook id: {event status: events}} for these webhooks."""
+    found: dict[int, dict[str, int]] = {}
+    if not webhook_ids:
+        return found
+    for webhook_id, status, count in conn.execute(
+        select(webhook_events.c.webhook_id, webhook_events.c.status, func.count())
+        .where(webhook_events.c.webhook_id.in_(webhook_ids))
+        .group_by(webhook_events.c.webhook_id, webhook_events.c.status)
+    ):
+        found.setdefault(webhook_id, {})[status] = count
+    return found
+
+
+def replay_failed(conn: Connection, *, webhook_id: int, now_ms: int) -> int:
+    """Give the webhook's failed events a new round of attempts, due now; how many."""
+    return conn.execute(
+        update(webhook_events)
+        .where(webhook_events.c.webhook_id == webhook_id, webhook_events.c.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now_ms, claimed_until=None)
+    ).rowcount
+
+
+def purge_settled(conn: Connection, *, before_ms: int) -> tuple[int, int]:
+    """Delete events delivered or failed that were written before `before_ms`, with their
+    attempts; (events, attempts) deleted. Pending events are never purged."""
+    settled = select(webhook_events.c.id).where(
+        webhook_events.c.status.in_((DELIVERED, FAILED)),
+        webhook_events.c.created_at < before_ms,
+    )
+    attempts = conn.execute(
+        delete(webhook_attempts).where(webhook_attempts.c.event_id.in_(settled.scalar_subquery()))
+    ).rowcount
+    events = conn.execute(
+        delete(webhook_events).where(webhook_events.c.id.in_(settled.scalar_subquery()))
+    ).rowcount
+    return events, attempts

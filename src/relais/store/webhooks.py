@@ -83,6 +83,11 @@ def owned_webhook(conn: Connection, *, account_id: int, webhook_id: int) -> Webh
     return WebhookRow(*row) if row else None
 
 
+def owner_of(conn: Connection, *, webhook_id: int) -> int | None:
+    """The account a webhook belongs to (for the operator, who sees every account's)."""
+    return conn.execute(select(webhooks.c.account_id).where(webhooks.c.id == webhook_id)).scalar()
+
+
 def account_webhooks(conn: Connection, *, account_id: int) -> list[WebhookRow]:
     rows = conn.execute(
         select(*_COLUMNS).where(webhooks.c.account_id == account_id).order_by(webhooks.c.id)
