@@ -7,6 +7,7 @@ import enum
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from relais.store.balance_alerts import balance_crossed
 from relais.store.tables import accounts, credit_ledger
 
 # Built once: constructing statements costs more than running them on the hot path.
@@ -53,12 +54,15 @@ def debit_if_covered(
     services.accounts.refuse_debit for the error to raise).
 
     The conditional UPDATE is the check: on PostgreSQL its row lock orders concurrent debits,
-    on SQLite the single writer does, so no interleaving can overdraw the account."""
+    on SQLite the single writer does, so no interleaving can overdraw the account. A debit
+    that takes the balance to or below the account's alert trigger queues its BALANCE_ALERT
+    in this transaction (store.balance_alerts)."""
     new_balance = conn.execute(_DEBIT, {"account": account_id, "amount": amount}).scalar()
     if new_balance is None:
         return None
     if amount:
         _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+        balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
 
 
@@ -72,9 +76,13 @@ def credit(
     note: str = "",
     now_ms: int,
 ) -> int:
-    """Add `amount` (may be negative for an operator correction); the new balance."""
+    """Add `amount` (may be negative for an operator correction); the new balance. The
+    balance alert follows it: re-armed above the trigger, sent when a correction takes the
+    balance to or below it."""
     new_balance = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).scalar_one()
     _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
+    if amount:
+        balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
 
 
