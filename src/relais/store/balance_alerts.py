@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, bindparam, update
 
 from relais.core.events import EventType, balance_alert_body
 from relais.store import webhook_outbox as outbox
+from relais.store.account_settings import change_settings, read_settings
 from relais.store.tables import balance_notifications
 
 FIELDS = ("alert_trigger", "alert_email", "alert_gsm", "email", "phone_number")
@@ -56,8 +55,7 @@ def balance_crossed(conn: Connection, *, account_id: int, balance: int, now_ms: 
 
 def get_settings(conn: Connection, account_id: int) -> dict[str, Any] | None:
     """The account's settings by field, or None when it never set any."""
-    row = conn.execute(select(*(_c[f] for f in FIELDS)).where(_c.account_id == account_id)).first()
-    return dict(zip(FIELDS, row, strict=True)) if row else None
+    return read_settings(conn, balance_notifications, FIELDS, account_id)
 
 
 def put_settings(
@@ -65,16 +63,12 @@ def put_settings(
 ) -> dict[str, Any]:
     """Change only the given fields (defaults for a new row); all fields afterwards. Any
     change re-arms the alert: the next debit to or below the trigger is told."""
-    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        dialect_insert(balance_notifications)
-        .values(account_id=account_id, updated_at=now_ms)
-        .on_conflict_do_nothing(index_elements=["account_id"])
-    )
-    conn.execute(
-        update(balance_notifications)
-        .where(_c.account_id == account_id)
-        .values(**dict(changes), alerted=False, updated_at=now_ms)
+    change_settings(
+        conn,
+        balance_notifications,
+        account_id=account_id,
+        values={**changes, "alerted": False},
+        now_ms=now_ms,
     )
     stored = get_settings(conn, account_id)
     assert stored is not None
