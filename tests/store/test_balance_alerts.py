@@ -67,6 +67,17 @@ async def watch(platform, account_id: int, trigger: str) -> int:
     return hook.id
 
 
+async def open_child(platform, parent, email: str, *, unlimited: bool) -> int:
+    return await sub_accounts.open_account(
+        platform,
+        caller=parent.account,
+        email=email,
+        password="secret1",
+        child=True,
+        unlimited=unlimited,
+    )
+
+
 def body(balance: int, trigger: int) -> dict:
     return {"balance": str(balance), "trigger": str(trigger), "date": DATE}
 
@@ -169,14 +180,7 @@ async def test_lookups_and_transfers_are_debits_too(platform):
     await lookup.lookup(platform, account=shop.account, numbers=["33612345678", "33612345677"])
     assert await alerts(platform) == [(hook, shop.account.id, body(8, 8))]
     await credits.add_credits(platform, actor="test", account_id=shop.account.id, amount=5)
-    child_id = await sub_accounts.open_account(
-        platform,
-        caller=shop.account,
-        email="branch@example.com",
-        password="secret1",
-        child=True,
-        unlimited=False,
-    )
+    child_id = await open_child(platform, shop, "branch@example.com", unlimited=False)
     await sub_accounts.transfer_credits(
         platform, actor="test", parent_id=shop.account.id, child_id=child_id, amount=6
     )
@@ -189,14 +193,7 @@ async def test_lookups_and_transfers_are_debits_too(platform):
 async def test_a_sub_account_is_alerted_on_its_own_settings(platform):
     shop = await make_customer(platform, credits=100)
     parent_hook = await watch(platform, shop.account.id, "50")
-    child_id = await sub_accounts.open_account(
-        platform,
-        caller=shop.account,
-        email="branch@example.com",
-        password="secret1",
-        child=True,
-        unlimited=False,
-    )
+    child_id = await open_child(platform, shop, "branch@example.com", unlimited=False)
     await sub_accounts.transfer_credits(
         platform, actor="test", parent_id=shop.account.id, child_id=child_id, amount=10
     )
@@ -204,13 +201,6 @@ async def test_a_sub_account_is_alerted_on_its_own_settings(platform):
     await spend(platform, await accounts.find_account(platform, email="branch@example.com"))
     assert await alerts(platform) == [(child_hook, child_id, body(9, 9))]
     # An unlimited sub-account spends its parent's credits: the parent's trigger counts.
-    await sub_accounts.open_account(
-        platform,
-        caller=shop.account,
-        email="shop2@example.com",
-        password="secret1",
-        child=True,
-        unlimited=True,
-    )
+    await open_child(platform, shop, "shop2@example.com", unlimited=True)
     await spend(platform, await accounts.find_account(platform, email="shop2@example.com"), 40)
     assert (await alerts(platform))[1:] == [(parent_hook, shop.account.id, body(50, 50))]
