@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, select, update
 
 from relais.core.events import EventType, balance_alert_body
 from relais.store import webhook_outbox as outbox
@@ -33,6 +33,17 @@ _CROSSED = (
     .values(alerted=_BELOW)
     .returning(_c.alerted, _c.alert_trigger)
 )
+
+
+def watched_trigger(account_id: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The trigger of the account `account_id` names when it set one above 0, else NULL: a
+    correlated subquery the ledger returns with each balance move, so an account nobody
+    watches costs no statement of its own."""
+    return (
+        select(_c.alert_trigger)
+        .where(_c.account_id == account_id, _c.alert_trigger > 0)
+        .scalar_subquery()
+    )
 
 
 def balance_crossed(conn: Connection, *, account_id: int, balance: int, now_ms: int) -> int:
