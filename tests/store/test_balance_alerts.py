@@ -5,6 +5,7 @@ webhook; each account (a sub-account too) has its own settings."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from datetime import UTC, datetime
@@ -204,3 +205,12 @@ async def test_a_sub_account_is_alerted_on_its_own_settings(platform):
     await open_child(platform, shop, "shop2@example.com", unlimited=True)
     await spend(platform, await accounts.find_account(platform, email="shop2@example.com"), 40)
     assert (await alerts(platform))[1:] == [(parent_hook, shop.account.id, body(50, 50))]
+
+
+async def test_concurrent_debits_across_the_trigger_alert_once(platform):
+    shop = await make_customer(platform, credits=20)
+    hook = await watch(platform, shop.account.id, "15")
+    await asyncio.gather(*(spend(platform, shop.account) for _ in range(10)))
+    assert [hook for hook, _, _ in await alerts(platform)] == [hook]
+    [(_, _, told)] = await alerts(platform)
+    assert int(told["balance"]) <= 15 and told["trigger"] == "15"
