@@ -7,6 +7,7 @@ import enum
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from relais.store.balance_alerts import balance_crossed, watched_trigger
 from relais.store.tables import accounts, credit_ledger
 
 # Built once: constructing statements costs more than running them on the hot path.
@@ -19,13 +20,13 @@ _DEBIT = (
         accounts.c.suspended_at.is_(None),
     )
     .values(balance=accounts.c.balance - bindparam("amount"))
-    .returning(accounts.c.balance)
+    .returning(accounts.c.balance, watched_trigger(accounts.c.id))
 )
 _CREDIT = (
     update(accounts)
     .where(accounts.c.id == bindparam("account"))
     .values(balance=accounts.c.balance + bindparam("amount"))
-    .returning(accounts.c.balance)
+    .returning(accounts.c.balance, watched_trigger(accounts.c.id))
 )
 _APPEND = insert(credit_ledger)
 
@@ -53,12 +54,17 @@ def debit_if_covered(
     services.accounts.refuse_debit for the error to raise).
 
     The conditional UPDATE is the check: on PostgreSQL its row lock orders concurrent debits,
-    on SQLite the single writer does, so no interleaving can overdraw the account."""
-    new_balance = conn.execute(_DEBIT, {"account": account_id, "amount": amount}).scalar()
-    if new_balance is None:
+    on SQLite the single writer does, so no interleaving can overdraw the account. A debit
+    that takes the balance to or below the account's alert trigger queues its BALANCE_ALERT
+    in this transaction (store.balance_alerts)."""
+    debited = conn.execute(_DEBIT, {"account": account_id, "amount": amount}).first()
+    if debited is None:
         return None
+    new_balance, trigger = debited
     if amount:
         _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+        if trigger is not None:
+            balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
 
 
@@ -72,9 +78,13 @@ def credit(
     note: str = "",
     now_ms: int,
 ) -> int:
-    """Add `amount` (may be negative for an operator correction); the new balance."""
-    new_balance = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).scalar_one()
+    """Add `amount` (may be negative for an operator correction); the new balance. The
+    balance alert follows it: re-armed above the trigger, sent when a correction takes the
+    balance to or below it."""
+    new_balance, trigger = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).one()
     _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
+    if amount and trigger is not None:
+        balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
 
 

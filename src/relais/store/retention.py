@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from relais.core.status import CampaignStatus, MessageStatus
+from relais.store.account_settings import change_settings, read_settings
 from relais.store.tables import (
     campaigns,
     inbound_messages,
@@ -56,31 +55,15 @@ class Batch:
 
 def get_settings(conn: Connection, account_id: int) -> dict[str, str] | None:
     """The account's settings by field, or None when it never set any (all endless)."""
-    row = conn.execute(
-        select(*(retention_settings.c[f] for f in FIELDS)).where(
-            retention_settings.c.account_id == account_id
-        )
-    ).first()
-    return dict(zip(FIELDS, row, strict=True)) if row else None
+    return read_settings(conn, retention_settings, FIELDS, account_id)
 
 
 def put_settings(
     conn: Connection, *, account_id: int, changes: Mapping[str, str], now_ms: int
 ) -> dict[str, str]:
     """Change only the given fields (the others keep their value, endless for a new row);
-    all four fields afterwards. Insert-if-missing then update, so two concurrent first
-    writes for one account cannot collide on the primary key."""
-    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        dialect_insert(retention_settings)
-        .values(account_id=account_id, updated_at=now_ms)
-        .on_conflict_do_nothing(index_elements=["account_id"])
-    )
-    conn.execute(
-        update(retention_settings)
-        .where(retention_settings.c.account_id == account_id)
-        .values(**dict(changes), updated_at=now_ms)
-    )
+    all four fields afterwards."""
+    change_settings(conn, retention_settings, account_id=account_id, values=changes, now_ms=now_ms)
     stored = get_settings(conn, account_id)
     assert stored is not None
     return stored

@@ -8,6 +8,7 @@ from __future__ import annotations
 from relais.store.tables.accounts import (
     accounts,
     api_tokens,
+    balance_notifications,
     country_caps,
     country_usage,
     credit_ledger,
@@ -39,6 +40,7 @@ __all__ = [
     "accounts",
     "api_tokens",
     "audit_log",
+    "balance_notifications",
     "blacklist",
     "cache_epochs",
     "campaign_lists",

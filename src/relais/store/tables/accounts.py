@@ -107,3 +107,18 @@ prices = Table(
     Column("country", String(2), primary_key=True),
     Column("credits_per_part", Integer, nullable=False),
 )
+
+# SMSFactor GET/PUT /notification/balance: one row per account that set one.
+balance_notifications = Table(
+    "balance_notifications",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True),
+    Column("alert_trigger", BigInteger, nullable=False, server_default="0"),  # 0: no alert
+    Column("alert_email", Boolean, nullable=False, server_default="0"),
+    Column("alert_gsm", Boolean, nullable=False, server_default="0"),
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("phone_number", String(20), nullable=False, server_default=""),
+    # An alert was sent and the balance has not gone back above the trigger since.
+    Column("alerted", Boolean, nullable=False, server_default="0"),
+    Column("updated_at", BigInteger, nullable=False),
+)
