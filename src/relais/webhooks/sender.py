@@ -31,7 +31,7 @@ from relais.core.webhook_signing import webhook_headers
 from relais.services import webhook_outbox
 from relais.services.platform import Platform
 from relais.store.webhook_outbox import Attempt, DueEvent
-from relais.webhooks.targets import TargetRefused, pinned_request
+from relais.webhooks.targets import Target, TargetRefused, resolve_target
 
 log = logging.getLogger("relais.webhooks")
 
@@ -124,9 +124,17 @@ class WebhookSender:
         so a crash repeats at most the events in flight."""
         recording: asyncio.Future[int] | None = None
         async with self.parallel:
+            # Resolved and checked once per round: all these events go to one URL.
+            target: Target | TargetRefused
+            try:
+                target = await resolve_target(
+                    events[0].url, allow_private=self.platform.settings.webhook_allow_private
+                )
+            except TargetRefused as refused:
+                target = refused
             try:
                 for index, event in enumerate(events):
-                    attempt = await self._attempt(event)
+                    attempt = await self._attempt(event, target)
                     settled = [attempt]
                     if not attempt.delivered:
                         later = attempt.next_attempt_at or to_ms(self.platform.clock())
@@ -152,7 +160,7 @@ class WebhookSender:
             tried=False,
         )
 
-    async def _attempt(self, event: DueEvent) -> Attempt:
+    async def _attempt(self, event: DueEvent, target: Target | TargetRefused) -> Attempt:
         now = self.platform.clock()
         body = event.payload.encode()
         headers = webhook_headers(
@@ -163,14 +171,9 @@ class WebhookSender:
         retry_after: str | None = None
         error: str | None = None
         try:
-            request = await pinned_request(
-                self.client,
-                event.url,
-                body=body,
-                headers=headers,
-                allow_private=self.platform.settings.webhook_allow_private,
-            )
-            response = await self.client.send(request, stream=True)
+            if isinstance(target, TargetRefused):
+                raise target
+            response = await self.client.send(target.post(self.client, body, headers), stream=True)
             try:
                 await _read_at_most(response, ANSWER_BYTES)
             finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass
 
 import httpx
 
@@ -33,16 +34,30 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
     return [ipaddress.ip_address(info[4][0]) for info in infos]
 
 
-async def pinned_request(
-    client: httpx.AsyncClient,
-    url: str,
-    *,
-    body: bytes,
-    headers: dict[str, str],
-    allow_private: bool,
-) -> httpx.Request:
-    """The POST of `body` to `url`, addressed to the checked IP of its host; TargetRefused
-    when the URL or any address of its host is not allowed."""
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A webhook URL resolved and checked: where its requests go, and what they must say of
+    the host they were meant for."""
+
+    url: httpx.URL  # the checked address in place of the host name
+    host_header: str
+    extensions: dict[str, str]
+
+    def post(
+        self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str]
+    ) -> httpx.Request:
+        return client.build_request(
+            "POST",
+            self.url,
+            content=body,
+            headers={**headers, "Host": self.host_header},
+            extensions=self.extensions,
+        )
+
+
+async def resolve_target(url: str, *, allow_private: bool) -> Target:
+    """Resolve `url`'s host and check every address it has; TargetRefused when the URL or
+    any of its addresses is not allowed. Done again for each round of deliveries."""
     try:
         scheme, host, port = check_url(url)
     except InvalidField as exc:
@@ -54,14 +69,11 @@ async def pinned_request(
             raise TargetRefused(f"{host} resolves to {address}, {reason}")
     if not addresses:
         raise TargetRefused(f"{host} resolves to no address")
-    target = httpx.URL(url)
+    parsed = httpx.URL(url)
     address = addresses[0]
     literal = f"[{address}]" if address.version == 6 else str(address)
-    extensions = {"sni_hostname": host} if scheme == "https" else {}
-    return client.build_request(
-        "POST",
-        target.copy_with(host=literal),
-        content=body,
-        headers={**headers, "Host": target.netloc.decode("ascii")},
-        extensions=extensions,
+    return Target(
+        parsed.copy_with(host=literal),
+        parsed.netloc.decode("ascii"),
+        {"sni_hostname": host} if scheme == "https" else {},
     )
