@@ -24,12 +24,9 @@ def write_dlr_events(conn: Connection, changes: Sequence[StatusChange], *, now_m
     """Queue a DLR event per change and live DLR webhook of its account; how many."""
     if not changes:
         return 0
-    targets = outbox.dlr_targets(conn, [change.message_id for change in changes])
     events = []
     for change in changes:
-        target = targets.get(change.message_id)
-        if target is None:
-            continue
+        target = change.target
         body = dlr_body(
             status=MessageStatus(change.status),
             at_ms=change.done_at,

@@ -15,12 +15,11 @@ from relais.core.instant import to_ms
 from relais.core.webhook_targets import check_url
 from relais.services.platform import Platform
 from relais.store import webhooks as store
-from relais.store.webhooks import AttemptPage, WebhookRow
+from relais.store.webhooks import STATUSES, AttemptPage, WebhookRow
 
 Webhook = WebhookRow
 
 TYPES = tuple(EventType)
-STATUSES = ("live", "paused")
 MAX_URL = 2000
 MAX_SIGNATURE = 255
 MAX_WEBHOOKS = 100  # per account

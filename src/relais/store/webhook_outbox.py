@@ -17,15 +17,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, or_, select, update
 
+from relais.core.events import EventType
 from relais.core.status import PREDECESSORS, MessageStatus
 from relais.store.tables import messages, webhook_attempts, webhook_events, webhooks
-from relais.store.webhooks import record_attempt
+from relais.store.webhooks import LIVE, PAUSED, record_attempt
 
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
-LIVE = "live"
-PAUSED = "paused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,49 +200,8 @@ def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class StatusChange:
-    """A message that reached a final status in this transaction."""
-
-    message_id: int
-    status: str
-    done_at: int
-
-
-def _watched(conn: Connection, message_ids: Sequence[int]) -> dict[int, str]:
-    """The current status of those of `message_ids` whose account has a live DLR webhook,
-    locked on PostgreSQL until commit so the change seen is the change made. Nothing for
-    accounts without one: this costs one probe of the (small) webhooks table."""
-    if not message_ids:
-        return {}
-    dlr_accounts = select(webhooks.c.account_id).where(
-        webhooks.c.type == "DLR", webhooks.c.status == LIVE
-    )
-    query = select(messages.c.id, messages.c.status).where(
-        messages.c.id.in_(message_ids),
-        messages.c.account_id.in_(dlr_accounts.scalar_subquery()),
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=messages)
-    return {row.id: row.status for row in conn.execute(query)}
-
-
-def moves_to_report(
-    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
-) -> list[StatusChange]:
-    """Of (message id, done at, error) rows about to move to `status`, those a DLR webhook
-    must hear of: watched, and in a state `status` may follow. Read before the update."""
-    current = _watched(conn, [message_id for message_id, _, _ in rows])
-    allowed = {s.value for s in PREDECESSORS[status]}
-    return [
-        StatusChange(message_id, status.value, done)
-        for message_id, done, _ in rows
-        if current.get(message_id) in allowed
-    ]
-
-
-@dataclass(frozen=True, slots=True)
 class DlrTarget:
-    """What a DLR event of one message names, and the webhooks it goes to."""
+    """What a DLR event of one message names, and the live DLR webhooks it goes to."""
 
     account_id: int
     destination: str
@@ -253,14 +211,26 @@ class DlrTarget:
     webhook_ids: tuple[int, ...]
 
 
-def dlr_targets(conn: Connection, message_ids: Sequence[int]) -> dict[int, DlrTarget]:
-    """For each of `message_ids` whose account has live DLR webhooks: its DLR fields and
-    those webhooks."""
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A message that reached a final status in this transaction, and whom to tell."""
+
+    message_id: int
+    status: str
+    done_at: int
+    target: DlrTarget
+
+
+def _watched(conn: Connection, message_ids: Sequence[int]) -> dict[int, tuple[str, DlrTarget]]:
+    """The current status and DLR target of those of `message_ids` whose account has a live
+    DLR webhook, locked on PostgreSQL until commit so the change seen is the change made.
+    Nothing for accounts without one: this costs one probe of the (small) webhooks table."""
     if not message_ids:
         return {}
-    rows = conn.execute(
+    query = (
         select(
             messages.c.id,
+            messages.c.status,
             messages.c.account_id,
             messages.c.destination,
             messages.c.country,
@@ -269,17 +239,40 @@ def dlr_targets(conn: Connection, message_ids: Sequence[int]) -> dict[int, DlrTa
             webhooks.c.id.label("webhook_id"),
         )
         .join(webhooks, webhooks.c.account_id == messages.c.account_id)
-        .where(messages.c.id.in_(message_ids), webhooks.c.type == "DLR", webhooks.c.status == LIVE)
+        .where(
+            messages.c.id.in_(message_ids),
+            webhooks.c.type == EventType.DLR.value,
+            webhooks.c.status == LIVE,
+        )
         .order_by(messages.c.id, webhooks.c.id)
-    ).all()
-    found: dict[int, DlrTarget] = {}
-    for row in rows:
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=messages)
+    found: dict[int, tuple[str, DlrTarget]] = {}
+    for row in conn.execute(query):
         known = found.get(row.id)
-        hooks = (*known.webhook_ids, row.webhook_id) if known else (row.webhook_id,)
-        found[row.id] = DlrTarget(
+        hooks = (*known[1].webhook_ids, row.webhook_id) if known else (row.webhook_id,)
+        target = DlrTarget(
             row.account_id, row.destination, row.country, row.gsmsmsid, row.campaign_id, hooks
         )
+        found[row.id] = (row.status, target)
     return found
+
+
+def moves_to_report(
+    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
+) -> list[StatusChange]:
+    """Of (message id, done at, error) rows about to move to `status`, those a DLR webhook
+    must hear of (watched, and in a state `status` may follow), with what the event names.
+    Read before the update, in one statement."""
+    watched = _watched(conn, [message_id for message_id, _, _ in rows])
+    allowed = {s.value for s in PREDECESSORS[status]}
+    changes = []
+    for message_id, done, _ in rows:
+        current = watched.get(message_id)
+        if current is not None and current[0] in allowed:
+            changes.append(StatusChange(message_id, status.value, done, current[1]))
+    return changes
 
 
 def live_webhooks(

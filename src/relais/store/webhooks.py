@@ -10,6 +10,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from relais.store.tables import webhook_attempts, webhook_events, webhooks
 
+# A webhook's status: live ones get events; a paused one (by its account, or after its
+# endpoint answered 410) gets none new and keeps those already queued.
+LIVE = "live"
+PAUSED = "paused"
+STATUSES = (LIVE, PAUSED)
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookRow:
@@ -62,7 +68,7 @@ def insert_webhook(
             type=type,
             url=url,
             signature=signature,
-            status="live",
+            status=LIVE,
             created_at=now_ms,
         )
         .returning(webhooks.c.id)
