@@ -28,7 +28,7 @@ from sqlalchemy import (
 from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
 from relais.store.tables import campaigns, contacts, message_parts, messages
-from relais.store.webhook_outbox import StatusChange, moves_to_report
+from relais.store.webhook_outbox import StatusChange, expiries_to_report, moves_to_report
 
 _QUEUED = MessageStatus.QUEUED.value
 _SENDING = MessageStatus.SENDING.value
@@ -373,10 +373,7 @@ def expire_unreported(
     """Messages that got no final receipt within their validity period become EXPIRED."""
     overdue = and_(messages.c.status == _SENT, messages.c.submitted_at < submitted_before_ms)
     if reported is not None:
-        ids = conn.execute(select(messages.c.id).where(overdue)).scalars().all()
-        if ids:
-            expired = [(message_id, now_ms, None) for message_id in ids]
-            reported += moves_to_report(conn, MessageStatus.EXPIRED, expired)
+        reported += expiries_to_report(conn, overdue, now_ms=now_ms)
     result = conn.execute(
         update(messages)
         .where(overdue)

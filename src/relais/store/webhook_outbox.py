@@ -15,7 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
 from relais.core.events import EventType
 from relais.core.status import PREDECESSORS, MessageStatus
@@ -221,12 +231,10 @@ class StatusChange:
     target: DlrTarget
 
 
-def _watched(conn: Connection, message_ids: Sequence[int]) -> dict[int, tuple[str, DlrTarget]]:
-    """The current status and DLR target of those of `message_ids` whose account has a live
+def _watched(conn: Connection, selected: ColumnElement[bool]) -> dict[int, tuple[str, DlrTarget]]:
+    """The current status and DLR target of the `selected` messages whose account has a live
     DLR webhook, locked on PostgreSQL until commit so the change seen is the change made.
     Nothing for accounts without one: this costs one probe of the (small) webhooks table."""
-    if not message_ids:
-        return {}
     query = (
         select(
             messages.c.id,
@@ -240,7 +248,7 @@ def _watched(conn: Connection, message_ids: Sequence[int]) -> dict[int, tuple[st
         )
         .join(webhooks, webhooks.c.account_id == messages.c.account_id)
         .where(
-            messages.c.id.in_(message_ids),
+            selected,
             webhooks.c.type == EventType.DLR.value,
             webhooks.c.status == LIVE,
         )
@@ -265,7 +273,9 @@ def moves_to_report(
     """Of (message id, done at, error) rows about to move to `status`, those a DLR webhook
     must hear of (watched, and in a state `status` may follow), with what the event names.
     Read before the update, in one statement."""
-    watched = _watched(conn, [message_id for message_id, _, _ in rows])
+    if not rows:
+        return []
+    watched = _watched(conn, messages.c.id.in_([message_id for message_id, _, _ in rows]))
     allowed = {s.value for s in PREDECESSORS[status]}
     changes = []
     for message_id, done, _ in rows:
@@ -273,6 +283,17 @@ def moves_to_report(
         if current is not None and current[0] in allowed:
             changes.append(StatusChange(message_id, status.value, done, current[1]))
     return changes
+
+
+def expiries_to_report(
+    conn: Connection, overdue: ColumnElement[bool], *, now_ms: int
+) -> list[StatusChange]:
+    """The `overdue` messages about to expire that a DLR webhook must hear of: selected by
+    the sweep's own condition, not by a list of ids (an outage can leave very many)."""
+    return [
+        StatusChange(message_id, MessageStatus.EXPIRED.value, now_ms, target)
+        for message_id, (_, target) in _watched(conn, overdue).items()
+    ]
 
 
 def live_webhooks(

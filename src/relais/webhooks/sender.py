@@ -175,7 +175,7 @@ class WebhookSender:
                 raise target
             response = await self.client.send(target.post(self.client, body, headers), stream=True)
             try:
-                await _read_at_most(response, ANSWER_BYTES)
+                await _drain_at_most(response, ANSWER_BYTES)
             finally:
                 await response.aclose()
             code = response.status_code
@@ -219,11 +219,11 @@ class WebhookSender:
         )
 
 
-async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
-    """The first `limit` bytes of an answer; the rest is never read."""
-    kept = b""
+async def _drain_at_most(response: httpx.Response, limit: int) -> None:
+    """Read and drop up to `limit` bytes of an answer (so a short one leaves the connection
+    reusable); the rest is never read."""
+    read = 0
     async for chunk in response.aiter_raw():
-        kept += chunk[: limit - len(kept)]
-        if len(kept) >= limit:
+        read += len(chunk)
+        if read >= limit:
             break
-    return kept
