@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 
+import httpx
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -104,3 +108,44 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+async def serving_process(
+    database_url: str, port: int | None = None, **env: str
+) -> asyncio.subprocess.Process:
+    """`relais serve` as an operator starts it, in its own process group (the server and its
+    workers), on `port` (a free one by default), with webhooks allowed to loopback; returned
+    once it answers HTTP."""
+    port = port or free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "relais",
+        "serve",
+        env={
+            **os.environ,
+            "RELAIS_DATABASE_URL": database_url,
+            "RELAIS_PORT": str(port),
+            "RELAIS_WEBHOOK_ALLOW_PRIVATE": "1",
+            **env,
+        },
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as client:
+        while True:
+            try:
+                await client.get(f"http://127.0.0.1:{port}/credits", timeout=1)
+                return process
+            except httpx.TransportError:
+                assert process.returncode is None, "relais serve exited"
+                assert time.monotonic() < deadline, "relais serve did not start"
+                await asyncio.sleep(0.1)
+
+
+def kill(process: asyncio.subprocess.Process, how: signal.Signals) -> None:
+    """Signal the server's whole process group (granian runs the app in a worker)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, how)

@@ -66,7 +66,7 @@ def _env_short_link_base(env: dict[str, str]) -> str | None:
     if not raw:
         return None
     try:
-        check_url(raw)
+        check_url(raw, what="The short link base")
     except InvalidField as exc:
         raise ConfigError(f"RELAIS_SHORT_LINK_BASE: {exc.detail}") from None
     if "?" in raw or "#" in raw:

@@ -5,61 +5,19 @@ webhook-id to drop the repeat). Real processes, a real receiver, both backends."
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import os
 import signal
-import sys
 import time
 from collections import Counter
 
-import httpx
 from sqlalchemy import insert, select
-from tests.support import fetch_all, free_port, make_customer, wait_until
+from tests.support import fetch_all, kill, make_customer, serving_process, wait_until
 from tests.webhooks.receiver import Receiver
 
 from relais.store import webhook_outbox as outbox
 from relais.store.tables import webhook_events, webhooks
 
 EVENTS = 40
-
-
-async def start_serving(database_url: str) -> asyncio.subprocess.Process:
-    port = free_port()
-    env = {
-        **os.environ,
-        "RELAIS_DATABASE_URL": database_url,
-        "RELAIS_PORT": str(port),
-        "RELAIS_WEBHOOK_ALLOW_PRIVATE": "1",
-        "RELAIS_CLAIM_LEASE_SECONDS": "2",  # a dead process's claims lapse quickly
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "relais",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the server and its workers
-    )
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        while True:
-            try:
-                await client.get(f"http://127.0.0.1:{port}/credits", timeout=1)
-                return process
-            except httpx.TransportError:
-                assert process.returncode is None, "relais serve exited"
-                assert time.monotonic() < deadline, "relais serve did not start"
-                await asyncio.sleep(0.1)
-
-
-def kill(process: asyncio.subprocess.Process, how: signal.Signals) -> None:
-    """Signal the server's whole process group (granian runs the app in a worker)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, how)
 
 
 async def statuses(platform) -> dict[int, str]:
@@ -89,7 +47,7 @@ async def test_a_killed_sender_loses_nothing_and_repeats_nothing_it_recorded(
             )
 
         await platform.db.write(prepare)
-        first = await start_serving(database_url)
+        first = await serving_process(database_url, RELAIS_CLAIM_LEASE_SECONDS="2")
         try:
 
             async def mid_delivery() -> bool:
@@ -101,7 +59,7 @@ async def test_a_killed_sender_loses_nothing_and_repeats_nothing_it_recorded(
             await first.wait()
         recorded = {i for i, status in (await statuses(platform)).items() if status == "delivered"}
         assert 0 < len(recorded) < EVENTS
-        second = await start_serving(database_url)
+        second = await serving_process(database_url, RELAIS_CLAIM_LEASE_SECONDS="2")
         try:
 
             async def all_delivered() -> bool:

@@ -15,6 +15,7 @@ from relais.api.metrics import metrics
 from relais.api.operator.endpoint import error_response
 from relais.api.operator.routes import routes as operator_routes
 from relais.api.paths import CollapseSlashes
+from relais.api.short_links import routes as short_link_routes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
 from relais.api.smsfactor.routes import routes as smsfactor_routes
@@ -67,7 +68,12 @@ def create_app(
                 yield
 
     app = Starlette(
-        routes=[Route("/metrics", metrics, methods=["GET"]), *smsfactor_routes, *operator_routes],
+        routes=[
+            Route("/metrics", metrics, methods=["GET"]),
+            *short_link_routes,
+            *smsfactor_routes,
+            *operator_routes,
+        ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
         lifespan=run,
     )

@@ -4,8 +4,8 @@
   (`Template`); a missing field merges as nothing.
 * `<-stop->`: replaced by the STOP notice (api_reference §1.4.7; Mautic appends it); a
   marketing text without it gets the notice appended (`with_stop_notice`).
-* `<-short->`: a tracked short link put in place at sending (the moderation link rules
-  already see it; short links themselves come later).
+* `<-short->`: a tracked short link, one per entry of the send's `links`, put in place
+  as each message goes out (core.short_links).
 """
 
 from __future__ import annotations

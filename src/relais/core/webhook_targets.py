@@ -71,29 +71,29 @@ def refused_address(ip: IPAddress, *, allow_private: bool = False) -> str | None
     return _refusal(ip)
 
 
-def check_url(url: str) -> tuple[str, str, int]:
+def check_url(url: str, *, what: str = "The webhook URL") -> tuple[str, str, int]:
     """
     The scheme, host and port of a webhook URL, or InvalidField: only http and https, no
     user or password in it, a host, a port in 1-65535 (80 or 443 when none is written).
     The host is lower-cased, an IPv6 literal without its brackets.
     """
     if any(ch.isspace() or not ch.isprintable() for ch in url):
-        raise InvalidField("The webhook URL must not contain spaces or control characters")
+        raise InvalidField(f"{what} must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise InvalidField("The webhook URL is not a valid URL (bad host or port)") from None
+        raise InvalidField(f"{what} is not a valid URL (bad host or port)") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise InvalidField("The webhook URL must start with http:// or https://")
+        raise InvalidField(f"{what} must start with http:// or https://")
     if "@" in parts.netloc:
-        raise InvalidField("The webhook URL must not contain a user name or password")
+        raise InvalidField(f"{what} must not contain a user name or password")
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise InvalidField("The webhook URL has no host")
+        raise InvalidField(f"{what} has no host")
     if port == 0:
-        raise InvalidField("The webhook URL's port must be between 1 and 65535")
+        raise InvalidField(f"{what}'s port must be between 1 and 65535")
     return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
 
 

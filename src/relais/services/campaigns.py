@@ -15,6 +15,7 @@ from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
 from relais.store import ledger
 from relais.store import opt_outs as opt_out_store
+from relais.store import short_links as link_store
 from relais.store.accounts import get_balance
 
 MAX_PAGE = 1000
@@ -34,6 +35,9 @@ class CampaignReport:
     lists: tuple[int, ...] = ()
     stops: int = 0
     npai: int = 0
+    # Clicks on its tracked links, and how many recipients clicked at least once.
+    clicks: int = 0
+    unique_clicks: int = 0
 
     @property
     def delivery_rate(self) -> int:
@@ -46,6 +50,7 @@ def _report(
     now_ms: int,
     lists: Sequence[int] = (),
     stops: int = 0,
+    clicks: tuple[int, int] = (0, 0),
 ) -> CampaignReport:
     # Held messages of an approved campaign wait for their account's unlock: still sending.
     pending = sum(
@@ -80,15 +85,18 @@ def _report(
         lists=tuple(lists),
         stops=stops,
         npai=counts.get(MessageStatus.INVALID_DESTINATION.value, 0),
+        clicks=clicks[0],
+        unique_clicks=clicks[1],
     )
 
 
-def _extras(conn, account_id: int, ids: list[int]) -> tuple[dict, dict, dict]:
-    """Status counts, contact lists and STOP counts of these campaigns."""
+def _extras(conn, account_id: int, ids: list[int]) -> tuple[dict, dict, dict, dict]:
+    """Status counts, contact lists, STOP counts and clicks of these campaigns."""
     return (
         campaign_store.status_counts(conn, ids),
         campaign_store.lists_of(conn, ids),
         opt_out_store.stops_per_campaign(conn, account_id=account_id, campaign_ids=ids),
+        link_store.campaign_clicks(conn, ids),
     )
 
 
@@ -104,9 +112,11 @@ async def get_campaign(
     found = await platform.db.read(work)
     if found is None:
         raise NotFound("Campaign not found")
-    row, (counts, lists, stops) = found
+    row, (counts, lists, stops, clicks) = found
     now_ms = to_ms(platform.clock())
-    return _report(row, counts[row.id], now_ms, lists[row.id], stops.get(row.id, 0))
+    return _report(
+        row, counts[row.id], now_ms, lists[row.id], stops.get(row.id, 0), clicks.get(row.id, (0, 0))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +167,12 @@ async def list_campaigns(
         )
         return rows, _extras(conn, account.id, [r.id for r in rows]), total, filtered
 
-    rows, (counts, lists, stops), total, filtered = await platform.db.read(work)
+    rows, (counts, lists, stops, clicks), total, filtered = await platform.db.read(work)
     now_ms = to_ms(platform.clock())
-    reports = [_report(r, counts[r.id], now_ms, lists[r.id], stops.get(r.id, 0)) for r in rows]
+    reports = [
+        _report(r, counts[r.id], now_ms, lists[r.id], stops.get(r.id, 0), clicks.get(r.id, (0, 0)))
+        for r in rows
+    ]
     return CampaignPage(reports, total, filtered)
 
 

@@ -16,6 +16,7 @@ from relais.core.instant import to_ms
 from relais.core.optout import DEFAULT_STOP_KEYWORDS, is_stop
 from relais.services import events
 from relais.services.platform import Platform
+from relais.services.short_links import short_links
 from relais.store import inbound as inbound_store
 from relais.store import outbound
 from relais.store.inbound import LastMessage
@@ -27,10 +28,17 @@ InboundItem = tuple[str, str, str, str, int]  # connector, source, destination, 
 async def claim_due(
     platform: Platform, *, connector: str, now_ms: int, limit: int, lease_ms: int
 ) -> list[OutboundMessage]:
-    """Lease up to `limit` due messages routed to `connector` (see store.outbound)."""
+    """Lease up to `limit` due messages routed to `connector`, their tracked links put in
+    (see store.outbound)."""
+    links = await short_links(platform)
     return await platform.db.write(
         lambda conn: outbound.claim_due(
-            conn, connector=connector, now_ms=now_ms, limit=limit, lease_ms=lease_ms
+            conn,
+            connector=connector,
+            now_ms=now_ms,
+            limit=limit,
+            lease_ms=lease_ms,
+            short_links=links,
         ),
         lane="delivery",
     )

@@ -5,7 +5,8 @@ type costs one probe of the webhooks table.
 
 * DLR: a message reached a final status (delivered, not delivered, rejected, expired, ...);
   `sent` is not reported, the receipt that follows it is.
-* MO: a reply; STOP: a reply that is a STOP (it is not also an MO)."""
+* MO: a reply; STOP: a reply that is a STOP (it is not also an MO).
+* CLICKER: a person opened a tracked short link (services.short_links)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from relais.core.events import EventType, dlr_body, mo_body, stop_body
+from relais.core.events import EventType, clicker_body, dlr_body, mo_body, stop_body
 from relais.core.status import MessageStatus
+from relais.core.user_agents import Device
 from relais.store import webhook_outbox as outbox
 from relais.store.inbound import InboundRow, LastMessage
+from relais.store.short_links import LinkTarget
 from relais.store.webhook_outbox import NewEvent, StatusChange
 
 
@@ -77,3 +80,39 @@ def write_inbound_events(
 
 def _kind(row: InboundRow) -> str:
     return EventType.STOP if row.is_stop else EventType.MO
+
+
+def write_click_event(
+    conn: Connection,
+    target: LinkTarget,
+    *,
+    short_code: str,
+    clicks: int,
+    device: Device,
+    at_ms: int,
+) -> int:
+    """Queue a CLICKER event per live CLICKER webhook of the message's account; how many."""
+    key = (target.account_id, EventType.CLICKER)
+    webhook_ids = outbox.live_webhooks(conn, wanted=[key]).get(key)
+    if not webhook_ids:
+        return 0
+    info1, info2, info3, info4 = target.infos
+    body = clicker_body(
+        ticket=target.campaign_id,
+        gsmsmsid=target.gsmsmsid,
+        at_ms=at_ms,
+        long_url=target.long_url,
+        short_code=short_code,
+        brand=device.brand,
+        model=device.model,
+        os=device.os,
+        info1=info1,
+        info2=info2,
+        info3=info3,
+        info4=info4,
+        clicks=clicks,
+    ).decode()
+    outbox.enqueue(
+        conn, [NewEvent(w, target.account_id, EventType.CLICKER, body, at_ms) for w in webhook_ids]
+    )
+    return len(webhook_ids)

@@ -4,14 +4,16 @@ a sub-account its own, a parent not its sub-accounts'."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from relais.core.errors import InvalidField, MissingField, NotFound
 from relais.core.phone import normalize_recipient
 from relais.services.platform import AccountRef, Platform
+from relais.services.short_links import short_links
 from relais.store import campaigns as campaign_store
 from relais.store import message_log as log_store
 from relais.store.message_log import CATEGORIES, SORTABLE, LogFilter, LogRow, Reply
+from relais.store.short_links import link_count
 
 MAX_PAGE = 1000
 
@@ -41,7 +43,8 @@ async def list_messages(
     sort: str = "-date",
 ) -> LogPage:
     """One page of the account's messages in [date_start, date_end]: outbound ones by their
-    campaign's send time, replies by the time they were received.
+    campaign's send time (their texts as sent, tracked links in), replies by the time they
+    were received.
 
     `outbound` and `inbound` choose the sides; `status` is one of the categories of
     store.message_log (it keeps outbound messages only); `destination` any form a send
@@ -81,7 +84,16 @@ async def list_messages(
         contact_ids = sorted({r.contact_id for r in rows if r.contact_id is not None})
         return LogPage(rows, log_store.list_ids_of(conn, contact_ids), total)
 
-    return await platform.db.read(work)
+    page = await platform.db.read(work)
+    if any(row.links for row in page.rows):
+        links = await short_links(platform)
+        page.rows[:] = [
+            replace(row, text=links.render(row.text, row.id, link_count(row.links)))
+            if row.links
+            else row
+            for row in page.rows
+        ]
+    return page
 
 
 async def campaign_replies(

@@ -29,6 +29,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     String,
+    Text,
     and_,
     case,
     cast,
@@ -117,6 +118,7 @@ class LogRow:
     is_stop: bool
     date: int  # the campaign's send time, or when the reply was received
     dlr_date: int | None  # when the message got its final status
+    links: str | None = None  # the campaign's tracked links (store.short_links), sms_mt only
 
 
 _OUTBOUND_FROM = messages.join(campaigns, campaigns.c.id == m.campaign_id)
@@ -158,6 +160,7 @@ def _outbound(f: LogFilter):
             false().label("is_stop"),
             c.send_at.label("date"),
             m.done_at.label("dlr_date"),
+            c.links.label("links"),
         )
         .select_from(_OUTBOUND_FROM)
         .where(*_outbound_where(f))
@@ -214,6 +217,7 @@ def _inbound(f: LogFilter):
             i.is_stop.label("is_stop"),
             i.received_at.label("date"),
             cast(null(), BigInteger).label("dlr_date"),
+            cast(null(), Text).label("links"),
         )
         .select_from(inbound_messages.outerjoin(messages, m.id == i.message_id))
         .where(

@@ -26,7 +26,9 @@ from sqlalchemy import (
 )
 
 from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
+from relais.core.short_links import ShortLinks
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
+from relais.store.short_links import link_count
 from relais.store.tables import campaigns, contacts, message_parts, messages
 from relais.store.webhook_outbox import StatusChange, expiries_to_report, moves_to_report
 
@@ -46,8 +48,16 @@ def _may_become(status: MessageStatus) -> ColumnElement[bool]:
 
 
 def claim_due(
-    conn: Connection, *, connector: str, now_ms: int, limit: int, lease_ms: int
+    conn: Connection,
+    *,
+    connector: str,
+    now_ms: int,
+    limit: int,
+    lease_ms: int,
+    short_links: ShortLinks | None = None,
 ) -> list[OutboundMessage]:
+    """Lease up to `limit` due messages routed to `connector`, with their texts as they go
+    out (tracked links put in by `short_links`)."""
     due = (
         select(messages.c.id)
         .where(
@@ -90,20 +100,31 @@ def claim_due(
         row.id: row
         for row in conn.execute(
             select(
-                campaigns.c.id, campaigns.c.text, campaigns.c.sender, campaigns.c.encoding
+                campaigns.c.id,
+                campaigns.c.text,
+                campaigns.c.sender,
+                campaigns.c.encoding,
+                campaigns.c.links,
             ).where(campaigns.c.id.in_(campaign_ids))
         )
     }
+    link_counts = {c.id: link_count(c.links) for c in by_campaign.values() if c.links}
+    if link_counts and short_links is None:
+        raise ValueError("claiming messages with tracked links needs the instance's short links")
     batch = []
     for row in sorted(claimed, key=lambda r: r.id):
         campaign = by_campaign[row.campaign_id]
+        text = row.text if row.text is not None else campaign.text
+        links = link_counts.get(row.campaign_id)
+        if links and short_links is not None:
+            text = short_links.render(text, row.id, links)
         batch.append(
             OutboundMessage(
                 id=row.id,
                 campaign_id=row.campaign_id,
                 account_id=row.account_id,
                 destination=row.destination,
-                text=row.text if row.text is not None else campaign.text,
+                text=text,
                 sender=campaign.sender,
                 encoding=campaign.encoding,
                 parts=row.parts,

@@ -16,6 +16,7 @@ from relais.store.account_settings import change_settings, read_settings
 from relais.store.tables import (
     campaigns,
     inbound_messages,
+    link_clicks,
     message_parts,
     messages,
     retention_settings,
@@ -118,9 +119,9 @@ def erase_campaign_texts(
     limit: int,
     max_messages: int,
 ) -> Batch:
-    """Erase what the customer wrote into one batch of expired campaigns: the campaign text,
-    merged message texts and gsmsmsids; drop their part rows (carrier ids kept only for
-    receipts). Numbers, countries, parts, costs, statuses and counters stay."""
+    """Erase what the customer wrote into one batch of expired campaigns: the campaign text
+    and tracked links, merged message texts and gsmsmsids; drop their part rows (carrier ids
+    kept only for receipts). Numbers, countries, parts, costs, statuses and counters stay."""
     rows = conn.execute(
         select(campaigns.c.id, campaigns.c.sent)
         .where(*_expired(account_id, before_ms), campaigns.c.purged_at.is_(None))
@@ -140,10 +141,11 @@ def erase_campaign_texts(
         )
         .values(text=None, gsmsmsid=None)
     )
+    # The long URLs go too (they may name the recipient): the short links stop redirecting.
     erased = conn.execute(
         update(campaigns)
         .where(campaigns.c.id.in_(ids), campaigns.c.purged_at.is_(None))
-        .values(text="", purged_at=now_ms)
+        .values(text="", links=None, purged_at=now_ms)
     ).rowcount
     return Batch(campaigns=erased, more=more)
 
@@ -151,7 +153,7 @@ def erase_campaign_texts(
 def delete_campaigns(
     conn: Connection, *, account_id: int, before_ms: int, limit: int, max_messages: int
 ) -> Batch:
-    """Delete one batch of expired campaigns with their messages and parts. Their ledger
+    """Delete one batch of expired campaigns with their messages, parts and clicks. Their ledger
     rows stay (credit_ledger.campaign_id is a plain number), so balances do not move."""
     rows = conn.execute(
         select(campaigns.c.id, campaigns.c.sent)
@@ -164,6 +166,7 @@ def delete_campaigns(
         return Batch()
     message_ids = select(messages.c.id).where(messages.c.campaign_id.in_(ids))
     conn.execute(delete(message_parts).where(message_parts.c.message_id.in_(message_ids)))
+    conn.execute(delete(link_clicks).where(link_clicks.c.campaign_id.in_(ids)))
     removed_messages = conn.execute(delete(messages).where(messages.c.campaign_id.in_(ids)))
     removed = conn.execute(delete(campaigns).where(campaigns.c.id.in_(ids)))
     return Batch(campaigns=removed.rowcount, messages=removed_messages.rowcount, more=more)

@@ -90,8 +90,10 @@ def campaign_message(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
         raise MissingField("The sms.message.text field is missing")
     # The Ruby gem puts delay beside message instead of inside it.
     delay = message.get("delay", sms.get("delay"))
+    links = [text_field(link) or "" for link in as_list(message.get("links"))]
     return sms, {
         "text": text,
+        "links": links,
         "sender": text_field(message.get("sender")),
         "pushtype": text_field(message.get("pushtype")),
         "delay": text_field(delay),
@@ -152,4 +154,7 @@ def campaign_fields(report: CampaignReport) -> dict[str, Any]:
         "stop": str(report.stops),
         "npai": str(report.npai),
         "total": str(report.messages),
+        # Ours: the reference's campaign has no click counts (docs/short-links.md).
+        "clicks": str(report.clicks),
+        "unique_clicks": str(report.unique_clicks),
     }

@@ -5,6 +5,7 @@ the balance check of a simulation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from relais.core.schedule import parse_delay
 from relais.core.screening import COUNTERS, HOUR_MS, FloodLimits, Screening
 from relais.core.send_rules import check_parts, parse_pushtype, release_time
 from relais.core.sender import validate_sender
+from relais.core.short_links import check_links, with_long_urls
 from relais.core.status import PushType
 from relais.core.templates import with_stop_notice
 from relais.services.account_policy import AccountPolicy, account_policy
@@ -26,9 +28,11 @@ from relais.services.accounts import refuse_debit, refuse_suspended_sub_account
 from relais.services.connectors import current_table
 from relais.services.credits import balance, price_table
 from relais.services.platform import AccountRef, Platform
+from relais.services.short_links import short_links
 from relais.store import campaigns as campaign_store
 from relais.store import ledger
 from relais.store import moderation as moderation_store
+from relais.store.short_links import links_json
 
 
 @dataclass(slots=True)
@@ -64,6 +68,10 @@ class Prepared:
     stop_notice: str
     prices: dict[str, int]
     routes: RoutingTable
+    # The long URLs of the text's `<-short->` placeholders, in order (core.short_links), and
+    # a short link as long as each recipient's own: what the parts are counted with.
+    links: tuple[str, ...] = ()
+    link_sample: str = ""
 
     @property
     def due_ms(self) -> int:
@@ -74,9 +82,16 @@ class Prepared:
         """The anti-flood window of the send's messages (None: anti-flood off)."""
         return self.screening.limits.window(self.due_ms)
 
+    def as_sent(self, text: str) -> str:
+        """`text` as long as it goes out: each tracked link in place of its placeholder."""
+        if not self.links:
+            return text
+        return with_long_urls(text, [self.link_sample] * len(self.links))
+
     def parts(self, text: str, *, force_unicode: bool) -> tuple[Encoding, int]:
-        """The encoding and SMS parts of `text`; InvalidField beyond the allowed parts."""
-        encoding, parts = segment_count(text, force_unicode=force_unicode)
+        """The encoding and SMS parts of `text` as it goes out, each tracked link in place;
+        InvalidField beyond the allowed parts."""
+        encoding, parts = segment_count(self.as_sent(text), force_unicode=force_unicode)
         check_parts(
             parts, max_parts=self.max_parts, pushtype=self.pushtype, notice=self.stop_notice
         )
@@ -97,6 +112,7 @@ class Prepared:
             "cost": 0,
             "total": 0,
             "sent": 0,
+            "links": links_json(self.links),
         }
 
 
@@ -108,11 +124,14 @@ async def prepare(
     sender: str | None,
     pushtype: str | None,
     delay: str | None,
+    links: Sequence[str] = (),
 ) -> Prepared:
-    """Settle the kind, sender, send time and outgoing text of a send (InvalidRequest when
-    one cannot be used), with the account's policy, prices and routes."""
+    """Settle the kind, sender, send time, outgoing text and tracked links of a send
+    (InvalidRequest when one cannot be used), with the account's policy, prices and routes."""
     now = platform.clock()
     kind = parse_pushtype(pushtype)
+    checked = check_links(text, links)
+    sample = (await short_links(platform)).sample if checked else ""
     policy = await account_policy(platform, account.id)
     chosen_sender = validate_sender(sender) or policy.default_sender
     settings = platform.settings
@@ -131,6 +150,8 @@ async def prepare(
         stop_notice=settings.stop_notice,
         prices=await price_table(platform),
         routes=await current_table(platform),
+        links=checked,
+        link_sample=sample,
     )
 
 
@@ -166,14 +187,15 @@ async def with_balance_check(
 
 
 def moderation_reason(
-    conn: Connection, policy: AccountPolicy, account_id: int, text: str, has_queued: bool
+    conn: Connection, plan: Prepared, account_id: int, text: str, has_queued: bool
 ) -> str | None:
     """Why this campaign must be reviewed, or None. A campaign with nothing to send is never
-    held; the first-campaigns rule counts the account's earlier campaigns with recipients."""
-    rules = policy.rules
+    held; the link rules judge where tracked links lead; the first-campaigns rule counts the
+    account's earlier campaigns with recipients."""
+    rules = plan.policy.rules
     if rules.empty or not has_queued:
         return None
-    reason = rules.reason(text)
+    reason = rules.reason(with_long_urls(text, plan.links))
     if reason is None and rules.first_campaigns:
         earlier = moderation_store.campaigns_sent(
             conn, account_id=account_id, up_to=rules.first_campaigns

@@ -72,6 +72,8 @@ class ListSubmission:
     pushtype: str | None = None
     delay: str | None = None
     force_unicode: bool = False
+    # The long URLs of the text's `<-short->` placeholders, in order.
+    links: Sequence[str] = ()
 
 
 def _report(counts: dict[str, int]) -> SendReport:
@@ -107,6 +109,7 @@ async def send_lists(
         sender=submission.sender,
         pushtype=submission.pushtype,
         delay=submission.delay,
+        links=submission.links,
     )
     template = Template(plan.body)
     # The text with every field empty must fit; a contact whose fields make it too long is
@@ -170,7 +173,7 @@ async def _store(
     plan = ctx.plan
 
     def create(conn: Connection) -> tuple[int, str | None]:
-        reason = moderation_reason(conn, plan.policy, account.id, text, queued > 0)
+        reason = moderation_reason(conn, plan, account.id, text, queued > 0)
         campaign_id, _ = insert_paid_campaign(
             conn,
             account=account,

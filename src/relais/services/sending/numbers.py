@@ -60,6 +60,8 @@ class Submission:
     pushtype: str | None = None
     delay: str | None = None
     force_unicode: bool = False
+    # The long URLs of the text's `<-short->` placeholders, in order.
+    links: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,7 @@ async def send(
         sender=submission.sender,
         pushtype=submission.pushtype,
         delay=submission.delay,
+        links=submission.links,
     )
     # What goes out, and is priced: the customer's text with the STOP notice of marketing.
     body = plan.body
@@ -238,9 +241,7 @@ async def send(
         if usage:
             policy_store.add_usage(conn, amounts=usage, month=month)
         has_queued = any(row["status"] == queued for row in kept)
-        report.moderation_reason = moderation_reason(
-            conn, plan.policy, account.id, text, has_queued
-        )
+        report.moderation_reason = moderation_reason(conn, plan, account.id, text, has_queued)
         if report.moderated:
             held = MessageStatus.HELD.value
             kept = [{**row, "status": held} if row["status"] == queued else row for row in kept]

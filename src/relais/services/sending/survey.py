@@ -68,12 +68,12 @@ def plan_page(
     screening = plan.screening
     verdict, floods_texts = screening.verdict, screening.limits.floods_texts
     template_text, merge, force_unicode = template.text, template.merge, ctx.force_unicode
-    max_parts = plan.max_parts
+    max_parts, as_sent = plan.max_parts, plan.as_sent
     capped = screening.capped_countries
     constant = template.constant
     if constant:
         # One text for everyone: priced once (its parts were checked before the survey).
-        _, fixed_parts = segment_count(template_text, force_unicode=force_unicode)
+        _, fixed_parts = segment_count(plan.as_sent(template_text), force_unicode=force_unicode)
     # Without routes every message goes to the default connector: no need to ask per row.
     routes = plan.routes if plan.routes.routes else None
     connector = (
@@ -98,7 +98,7 @@ def plan_page(
             body, parts = template_text, fixed_parts
         else:
             body = merge((i1, i2, i3, i4))
-            parts = segment_count(body, force_unicode=force_unicode)[1]
+            parts = segment_count(as_sent(body), force_unicode=force_unicode)[1]
         dropped = verdict(
             country,
             listed,

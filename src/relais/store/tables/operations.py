@@ -1,5 +1,5 @@
 """What the operator runs: connectors, routes and their leases, moderation rules, the audit
-log, operator tokens, cache epochs and retention settings."""
+log, operator tokens, cache epochs, retention settings and the instance's keys."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -106,4 +107,13 @@ retention_settings = Table(
     Column("survey", String(8), nullable=False, server_default="-1"),
     Column("campaign", String(8), nullable=False, server_default="-1"),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# Secrets of this Relais instance, made once by the migration that needs them and shared by
+# every process on the database: `short_links` keys the short codes (core.short_links).
+instance_keys = Table(
+    "instance_keys",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("secret", LargeBinary, nullable=False),
 )

@@ -42,6 +42,9 @@ campaigns = Table(
     Column("country_limit", Integer, nullable=False, server_default="0"),
     # Why a campaign in status `moderation` is held for review (the rule that matched).
     Column("moderation_reason", String(200), nullable=True),
+    # The long URLs of the text's `<-short->` placeholders, in order, as a JSON array; NULL
+    # without tracked links (core.short_links).
+    Column("links", Text, nullable=True),
     # When the retention purge erased the campaign's texts (services/retention.py); NULL
     # while they are kept. The partial index lists only campaigns the purge may still erase.
     Column("purged_at", BigInteger, nullable=True),
@@ -135,6 +138,25 @@ inbound_messages = Table(
     # The replies side of GET /messages, and GET /campaign/:id/mo.
     Index("ix_inbound_account_received", "account_id", "received_at"),
     Index("ix_inbound_message", "message_id"),
+)
+
+# One row per click on a tracked short link (a message's link `position`); robots and
+# link previews are not clicks (core.user_agents).
+link_clicks = Table(
+    "link_clicks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", ForeignKey("messages.id"), nullable=False),
+    Column("campaign_id", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("clicked_at", BigInteger, nullable=False),
+    Column("user_agent", String(500), nullable=False),
+    Column("brand", String(50), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("os", String(50), nullable=False),
+    Index("ix_link_clicks_message", "message_id", "position"),
+    # The clicks of a campaign (GET /campaign/:id).
+    Index("ix_link_clicks_campaign", "campaign_id"),
 )
 
 # The lists a list campaign was sent to (GET /campaign/:id `lists`).
