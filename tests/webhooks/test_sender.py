@@ -5,6 +5,7 @@ endpoint paused, private addresses refused unless allowed, redirects not followe
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -302,3 +303,17 @@ async def test_a_long_answer_is_read_no_further_than_a_few_kb(platform, clock):
             sender.timeout_s = 0.1
             await sender.deliver_due()
     assert await statuses(platform) == ["delivered"]
+
+
+async def test_a_sender_stopped_mid_delivery_stops_and_records_what_was_answered(platform, clock):
+    async with Receiver(hang_s=0.05) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [f'{{"n":{n}}}' for n in range(40)], clock)
+        sender = WebhookSender(platform)
+        sender.start()
+        while len(receiver.received) < 10:
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(sender.stop(), 10)  # a hang here is the failure
+    delivered = (await statuses(platform)).count("delivered")
+    # Answered but unrecorded are at most those in flight when it stopped.
+    assert 10 - sender.endpoint_width <= delivered <= len(receiver.received)

@@ -167,7 +167,7 @@ class WebhookSender:
         rest = list(share.events)
         if rest:
             later = share.later_ms or to_ms(self.platform.clock())
-            await self.settler.settle([self._postponed(e, later) for e in rest])
+            await asyncio.shield(self.settler.settle([self._postponed(e, later) for e in rest]))
 
     async def _deliver_on_one_connection(self, share: _Share) -> None:
         """Take the webhook's next event while none has failed, one request at a time. An
@@ -183,7 +183,7 @@ class WebhookSender:
                         break
                     attempt, connection = await self._attempt(event, share.target, connection)
                     while len(uncommitted) >= self.uncommitted_per_connection:
-                        await uncommitted.popleft()
+                        await asyncio.shield(uncommitted.popleft())
                     uncommitted.append(self.settler.settle([attempt]))
                     if not attempt.delivered:
                         share.later_ms = attempt.next_attempt_at or to_ms(self.platform.clock())
@@ -195,7 +195,7 @@ class WebhookSender:
                 if connection is not None:
                     self.connections.give_back(connection)
                 for committed in uncommitted:
-                    await committed
+                    await asyncio.shield(committed)
 
     def _postponed(self, event: DueEvent, until_ms: int) -> Attempt:
         """An event not tried because an earlier one of its webhook failed."""

@@ -21,7 +21,8 @@ class Settler:
 
     def settle(self, attempts: Sequence[Attempt]) -> asyncio.Future[None]:
         """Queue attempts for the next commit; the future is done once they are committed
-        (or holds the commit's error)."""
+        (or holds the commit's error). It is shared by the whole batch: await it shielded,
+        so a waiter cancelled does not cancel it for the others."""
         self._waiting.extend(attempts)
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
@@ -38,9 +39,11 @@ class Settler:
             try:
                 await webhook_outbox.record_attempts(self.platform, batch)
             except Exception as exc:  # each waiter hears of it, and its events' leases lapse
-                committed.set_exception(exc)
+                if not committed.done():
+                    committed.set_exception(exc)
             else:
-                committed.set_result(None)
+                if not committed.done():
+                    committed.set_result(None)
 
     async def flush(self) -> None:
         """Wait until everything queued is committed (errors are the waiters' business)."""
