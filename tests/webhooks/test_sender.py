@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 from standardwebhooks import Webhook
-from tests.support import fetch_all, fetch_value, free_port, make_customer
+from tests.support import fetch_all, fetch_value, free_port, make_customer, wait_until
 from tests.webhooks.receiver import Receiver
 
 from relais.services.platform import Platform
@@ -311,8 +311,11 @@ async def test_a_sender_stopped_mid_delivery_stops_and_records_what_was_answered
         await enqueue(platform, hook, [f'{{"n":{n}}}' for n in range(40)], clock)
         sender = WebhookSender(platform)
         sender.start()
-        while len(receiver.received) < 10:
-            await asyncio.sleep(0.01)
+
+        async def ten_received() -> bool:
+            return len(receiver.received) >= 10
+
+        await wait_until(ten_received)
         await asyncio.wait_for(sender.stop(), 10)  # a hang here is the failure
     delivered = (await statuses(platform)).count("delivered")
     # Answered but unrecorded are at most those in flight when it stopped.
