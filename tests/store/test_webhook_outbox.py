@@ -84,7 +84,7 @@ async def test_a_delivered_event_is_never_claimed_again_and_its_attempt_is_logge
     await enqueue(platform, hook, shop.account.id, 1)
     [event] = await platform.db.write(claim())
     attempt = outbox.Attempt(event, NOW + 20, 7, http_code=204, delivered=True)
-    assert await platform.db.write(lambda conn: outbox.record_attempts(conn, [attempt])) == 1
+    await platform.db.write(lambda conn: outbox.record_attempts(conn, [attempt]))
     assert await platform.db.write(claim(now=NOW + 10 * LEASE)) == []
     status, delivered_at = (
         await fetch_all(platform, select(webhook_events.c.status, webhook_events.c.delivered_at))
@@ -112,9 +112,17 @@ async def test_a_late_outcome_never_undoes_a_delivery(platform):
     [fast] = await platform.db.write(claim(now=NOW + 11 + LEASE))
     delivered = outbox.Attempt(fast, NOW + LEASE + 20, 5, http_code=200, delivered=True)
     retry = outbox.Attempt(slow, NOW + LEASE + 30, 9000, error="timeout", next_attempt_at=NOW)
-    assert await platform.db.write(lambda conn: outbox.record_attempts(conn, [delivered])) == 1
-    assert await platform.db.write(lambda conn: outbox.record_attempts(conn, [retry])) == 0
-    assert await fetch_value(platform, select(webhook_events.c.status)) == "delivered"
+    await platform.db.write(lambda conn: outbox.record_attempts(conn, [delivered]))
+    await platform.db.write(lambda conn: outbox.record_attempts(conn, [retry]))
+    settled = await fetch_all(
+        platform,
+        select(
+            webhook_events.c.status, webhook_events.c.delivered_at, webhook_events.c.next_attempt_at
+        ),
+    )
+    assert [tuple(r) for r in settled] == [("delivered", NOW + LEASE + 20, NOW)]
+    # Both attempts happened, so both are logged.
+    assert len(await fetch_all(platform, select(webhook_attempts.c.id))) == 2
 
 
 async def test_a_failed_attempt_is_due_again_then_fails_for_good(platform):
@@ -180,3 +188,49 @@ async def test_an_event_left_untried_keeps_its_attempt_and_logs_nothing(platform
     assert await platform.db.write(claim(now=NOW + 499)) == []
     [again] = await platform.db.write(claim(now=NOW + 500))
     assert again.attempt == 1
+
+
+async def test_one_batch_settles_each_event_by_its_own_outcome(platform):
+    """Outcomes of several webhooks committed together: each event gets its own."""
+    shop = await make_customer(platform)
+    first = await add_webhook(platform, shop.account.id)
+    second = await add_webhook(platform, shop.account.id)
+    await enqueue(platform, first, shop.account.id, 3)
+    await enqueue(platform, second, shop.account.id, 2, at=NOW + 3)
+    ok, retry, failed, untried, gone = await platform.db.write(claim())
+    batch = [
+        outbox.Attempt(ok, NOW + 20, 1, http_code=200, delivered=True),
+        outbox.Attempt(retry, NOW + 21, 2, http_code=503, next_attempt_at=NOW + 900),
+        outbox.Attempt(failed, NOW + 22, 3, error="refused"),
+        outbox.Attempt(untried, NOW + 23, 0, next_attempt_at=NOW + 950, tried=False),
+        outbox.Attempt(
+            gone, NOW + 24, 4, http_code=410, next_attempt_at=NOW + 990, pause_webhook=True
+        ),
+    ]
+    await platform.db.write(lambda conn: outbox.record_attempts(conn, batch))
+    rows = await fetch_all(
+        platform,
+        select(
+            webhook_events.c.status,
+            webhook_events.c.delivered_at,
+            webhook_events.c.next_attempt_at,
+            webhook_events.c.attempts,
+            webhook_events.c.claimed_until,
+        ).order_by(webhook_events.c.id),
+    )
+    assert [tuple(r) for r in rows] == [
+        ("delivered", NOW + 20, NOW, 1, None),
+        ("pending", None, NOW + 900, 1, None),
+        ("failed", None, NOW + 2, 1, None),
+        ("pending", None, NOW + 950, 0, None),
+        ("pending", None, NOW + 990, 1, None),
+    ]
+    logged = await fetch_all(
+        platform, select(webhook_attempts.c.event_id).order_by(webhook_attempts.c.id)
+    )
+    assert [r[0] for r in logged] == [ok.id, retry.id, failed.id, gone.id]
+    hooks = await fetch_all(
+        platform,
+        select(webhooks.c.status, webhooks.c.last_http_code).order_by(webhooks.c.id),
+    )
+    assert [tuple(r) for r in hooks] == [("live", 503), ("paused", 410)]

@@ -5,6 +5,7 @@ endpoint paused, private addresses refused unless allowed, redirects not followe
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 from standardwebhooks import Webhook
-from tests.support import fetch_all, fetch_value, free_port, make_customer
+from tests.support import fetch_all, fetch_value, free_port, make_customer, wait_until
 from tests.webhooks.receiver import Receiver
 
 from relais.services.platform import Platform
@@ -228,3 +229,94 @@ async def test_retries_stop_when_the_schedule_is_exhausted(platform, clock):
     # The first try and one retry per entry of the schedule (5, 60, 600).
     assert len(receiver.received) == 4
     assert await statuses(platform) == ["failed"]
+
+
+class CountingReceiver(Receiver):
+    """A receiver that also counts the connections made to it."""
+
+    connections: int = 0
+
+    async def _serve(self, reader, writer) -> None:
+        self.connections += 1
+        await super()._serve(reader, writer)
+
+
+async def add_typed_webhook(platform, url: str, kind: str) -> int:
+    hook = await add_webhook(platform, url)
+    await platform.db.write(
+        lambda conn: conn.execute(webhooks.update().where(webhooks.c.id == hook).values(type=kind))
+    )
+    return hook
+
+
+async def test_dlr_events_go_over_several_connections_once_one_is_delivered(platform, clock):
+    async with CountingReceiver(hang_s=0.02) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [f'{{"n":{n}}}' for n in range(12)], clock)
+        async with sending(platform) as sender:
+            assert await sender.deliver_due() == 12
+    assert receiver.connections == sender.endpoint_width > 1
+    assert sorted(r.body for r in receiver.received) == sorted(
+        f'{{"n":{n}}}'.encode() for n in range(12)
+    )
+    assert await statuses(platform) == ["delivered"] * 12
+
+
+async def test_mo_events_go_one_after_the_other_in_order_on_one_connection(platform, clock):
+    async with CountingReceiver(hang_s=0.01, answers=[200, 200, 500]) as receiver:
+        hook = await add_typed_webhook(platform, receiver.url, "MO")
+        await platform.db.write(
+            lambda conn: outbox.enqueue(
+                conn,
+                [
+                    outbox.NewEvent(
+                        hook, 1, "MO", f'{{"n":{n}}}', int(clock.now.timestamp() * 1000)
+                    )
+                    for n in range(6)
+                ],
+            )
+        )
+        async with sending(platform) as sender:
+            await sender.deliver_due()
+            assert receiver.connections == 1
+            # The third failed: the rest wait behind it, untried.
+            assert [r.body for r in receiver.received] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+            clock.advance(700)
+            await sender.deliver_due()
+    assert [r.body for r in receiver.received][3:] == [f'{{"n":{n}}}'.encode() for n in range(2, 6)]
+    assert await statuses(platform) == ["delivered"] * 6
+
+
+async def test_a_long_answer_is_read_no_further_than_a_few_kb(platform, clock):
+    class Chatty(Receiver):
+        async def _serve(self, reader, writer) -> None:
+            await reader.read(65536)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10000000\r\n\r\n" + b"x" * 65536)
+            await writer.drain()
+            await reader.read()  # the rest never comes: until the sender hangs up
+            writer.close()
+
+    async with Chatty() as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [BODY], clock)
+        async with sending(platform) as sender:
+            sender.timeout_s = 0.1
+            await sender.deliver_due()
+    assert await statuses(platform) == ["delivered"]
+
+
+async def test_a_sender_stopped_mid_delivery_stops_and_records_what_was_answered(platform, clock):
+    async with Receiver(hang_s=0.05) as receiver:
+        hook = await add_webhook(platform, receiver.url)
+        await enqueue(platform, hook, [f'{{"n":{n}}}' for n in range(40)], clock)
+        sender = WebhookSender(platform)
+        sender.start()
+
+        async def ten_received() -> bool:
+            return len(receiver.received) >= 10
+
+        await wait_until(ten_received)
+        await asyncio.wait_for(sender.stop(), 10)  # a hang here is the failure
+    delivered = (await statuses(platform)).count("delivered")
+    # Answered but unrecorded are at most those in flight when it stopped.
+    assert 10 - sender.endpoint_width <= delivered <= len(receiver.received)

@@ -31,8 +31,8 @@ async def backlog(platform: Platform) -> tuple[int, int | None]:
     return await platform.db.read(outbox.backlog)
 
 
-async def record_attempts(platform: Platform, attempts: Sequence[Attempt]) -> int:
-    """Log the attempts and settle their events; how many were settled."""
+async def record_attempts(platform: Platform, attempts: Sequence[Attempt]) -> None:
+    """Log the attempts and settle their events, in one transaction."""
     return await platform.db.write(
         lambda conn: outbox.record_attempts(conn, attempts), lane="delivery"
     )

@@ -16,8 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    Integer,
+    bindparam,
     delete,
     func,
     insert,
@@ -30,7 +33,7 @@ from sqlalchemy import (
 from relais.core.events import EventType
 from relais.core.status import PREDECESSORS, MessageStatus
 from relais.store.tables import messages, webhook_attempts, webhook_events, webhooks
-from relais.store.webhooks import LIVE, PAUSED, record_attempt
+from relais.store.webhooks import LIVE, PAUSED
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -159,51 +162,87 @@ class Attempt:
     tried: bool = True
 
 
-def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> int:
-    """Log each attempt and settle its event: delivered, due again, or failed. An event
-    already settled (a lapsed lease taken over by another sender) is left as it is. How many
-    events were settled by this call."""
-    if not attempts:
-        return 0
-    settled = 0
-    for a in attempts:
-        if not a.tried:
-            conn.execute(
-                update(webhook_events)
-                .where(webhook_events.c.id == a.event.id, webhook_events.c.status == PENDING)
-                .values(
-                    claimed_until=None,
-                    next_attempt_at=a.next_attempt_at or a.attempted_at,
-                    attempts=webhook_events.c.attempts - 1,
-                )
-            )
-            continue
-        if a.delivered:
-            values = {"status": DELIVERED, "delivered_at": a.attempted_at}
-        elif a.next_attempt_at is None:
-            values = {"status": FAILED}
-        else:
-            values = {"next_attempt_at": a.next_attempt_at}
-        record_attempt(
-            conn,
-            event_id=a.event.id,
-            webhook_id=a.event.webhook_id,
-            attempt=a.event.attempt,
-            attempted_at=a.attempted_at,
-            http_code=a.http_code,
-            latency_ms=a.latency_ms,
-            error=a.error,
+def record_attempts(conn: Connection, attempts: Sequence[Attempt]) -> None:
+    """Log each attempt and settle its event: delivered, due again, or failed; an event
+    already settled (a lapsed lease taken over by another sender) is left as it is. A few
+    statements for the whole batch, each run once per row (executemany), none per attempt."""
+    tried = [a for a in attempts if a.tried]
+    untried = [a for a in attempts if not a.tried]
+    if untried:
+        conn.execute(
+            _GIVE_BACK,
+            [{"b_id": a.event.id, "b_next": a.next_attempt_at or a.attempted_at} for a in untried],
         )
-        settled += conn.execute(
-            update(webhook_events)
-            .where(webhook_events.c.id == a.event.id, webhook_events.c.status == PENDING)
-            .values(claimed_until=None, **values)
-        ).rowcount
-        if a.pause_webhook:
-            conn.execute(
-                update(webhooks).where(webhooks.c.id == a.event.webhook_id).values(status=PAUSED)
-            )
-    return settled
+    if not tried:
+        return
+    conn.execute(
+        insert(webhook_attempts),
+        [
+            {
+                "event_id": a.event.id,
+                "webhook_id": a.event.webhook_id,
+                "attempt": a.event.attempt,
+                "attempted_at": a.attempted_at,
+                "http_code": a.http_code,
+                "latency_ms": a.latency_ms,
+                "error": None if a.error is None else a.error[:200],
+            }
+            for a in tried
+        ],
+    )
+    conn.execute(_SETTLE, [_settled(a) for a in tried])
+    # An answer's HTTP code becomes its webhook's `last_http_code` (the last one given);
+    # rows in id order, as every writer of webhooks rows takes them.
+    last_codes = {a.event.webhook_id: a.http_code for a in tried if a.http_code is not None}
+    if last_codes:
+        conn.execute(
+            _LAST_CODE,
+            [{"b_id": hook, "b_code": last_codes[hook]} for hook in sorted(last_codes)],
+        )
+    gone = sorted({a.event.webhook_id for a in tried if a.pause_webhook})
+    if gone:
+        conn.execute(update(webhooks).where(webhooks.c.id.in_(gone)).values(status=PAUSED))
+
+
+def _settled(a: Attempt) -> dict[str, object]:
+    if a.delivered:
+        return {"b_id": a.event.id, "b_status": DELIVERED, "b_at": a.attempted_at, "b_next": None}
+    status = PENDING if a.next_attempt_at is not None else FAILED
+    return {"b_id": a.event.id, "b_status": status, "b_at": None, "b_next": a.next_attempt_at}
+
+
+_PENDING_EVENT = (
+    webhook_events.c.id == bindparam("b_id"),
+    webhook_events.c.status == literal_column(f"'{PENDING}'"),
+)
+# An event tried: delivered (with when), due again (with when), or failed (its due time kept).
+_SETTLE = (
+    update(webhook_events)
+    .where(*_PENDING_EVENT)
+    .values(
+        claimed_until=None,
+        status=bindparam("b_status"),
+        delivered_at=bindparam("b_at", type_=BigInteger),
+        next_attempt_at=func.coalesce(
+            bindparam("b_next", type_=BigInteger), webhook_events.c.next_attempt_at
+        ),
+    )
+)
+# An event not tried: its claim given back, which does not count as an attempt.
+_GIVE_BACK = (
+    update(webhook_events)
+    .where(*_PENDING_EVENT)
+    .values(
+        claimed_until=None,
+        next_attempt_at=bindparam("b_next", type_=BigInteger),
+        attempts=webhook_events.c.attempts - 1,
+    )
+)
+_LAST_CODE = (
+    update(webhooks)
+    .where(webhooks.c.id == bindparam("b_id"))
+    .values(last_http_code=bindparam("b_code", type_=Integer))
+)
 
 
 # --- what DLR events report -------------------------------------------------------------------

@@ -2,11 +2,16 @@
 signed, and settles the attempt (delivered, due again with backoff, failed, or the webhook
 paused when its endpoint is gone).
 
-Webhooks are served in parallel, each one's events in order within a batch; a process that
-dies mid-delivery leaves its claims to lapse, and another sender takes them again. The
-target's address is resolved and checked at every attempt (no loopback, private, link-local
-or metadata address unless the operator allows them), the request goes to that checked
-address, redirects are not followed and at most a few KB of the answer are read."""
+Webhooks are served in parallel, each over connections the sender keeps alive (webhooks.http1).
+Events whose order means something (MO, STOP, clicks, balance alerts) go one after the other
+on one connection; DLR events, each the one final status of a different message, go several
+at once (ENDPOINT_WIDTH connections). After a failure a webhook's remaining events wait their
+turn again. Each outcome is committed as soon as the commit before it ends (webhooks.settling),
+and a connection carries its next request meanwhile but never gets two outcomes ahead of the
+database: a process that dies mid-delivery repeats at most the events in flight; another
+sender takes its claims again when their lease lapses. The target's address is resolved and
+checked every round (no loopback, private, link-local or metadata address unless the operator
+allows them), and requests go to that checked address."""
 
 from __future__ import annotations
 
@@ -15,11 +20,12 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
-
+from relais.core.events import EventType
 from relais.core.instant import to_ms
 from relais.core.webhook_retry import (
     Outcome,
@@ -31,12 +37,33 @@ from relais.core.webhook_signing import webhook_headers
 from relais.services import webhook_outbox
 from relais.services.platform import Platform
 from relais.store.webhook_outbox import Attempt, DueEvent
+from relais.webhooks.http1 import Answer, Connection, Connections, NoAnswer
+from relais.webhooks.settling import Settler
 from relais.webhooks.targets import Target, TargetRefused, resolve_target
 
 log = logging.getLogger("relais.webhooks")
 
-ANSWER_BYTES = 4096  # of a receiver's answer, at most, are ever read
-USER_AGENT = "Relais-Webhooks/1"
+# Event types whose order per webhook carries no meaning: a DLR reports the one final status
+# of its message, so two DLR events never speak of the same thing (docs/decisions.md).
+UNORDERED = frozenset({EventType.DLR.value})
+ENDPOINT_WIDTH = 8  # requests in flight at once to one webhook of an UNORDERED type
+# Outcomes of one connection answered but not yet committed when it sends its next request:
+# the events a process killed mid-delivery may repeat, per connection, are at most these and
+# the one in flight.
+UNCOMMITTED_PER_CONNECTION = 2
+
+
+@dataclass
+class _Share:
+    """One webhook's share of a round: its events, taken in order by its connections; how
+    many more connections it may open once one has a success; and, once one has failed,
+    until when the rest wait."""
+
+    events: Iterator[DueEvent]
+    target: Target | TargetRefused
+    group: asyncio.TaskGroup
+    spare_connections: int
+    later_ms: int | None = None
 
 
 class WebhookSender:
@@ -44,25 +71,25 @@ class WebhookSender:
         self,
         platform: Platform,
         *,
-        client: httpx.AsyncClient | None = None,
-        batch_size: int = 200,
+        batch_size: int = 500,
         lease_ms: int = 60_000,
         idle_poll_s: float = 0.5,
         timeout_s: float = 10.0,
-        parallel: int = 32,
+        parallel: int = 64,
+        endpoint_width: int = ENDPOINT_WIDTH,
+        uncommitted_per_connection: int = UNCOMMITTED_PER_CONNECTION,
         rng: random.Random | None = None,
     ) -> None:
         self.platform = platform
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=parallel * 2),
-            headers={"User-Agent": USER_AGENT},
-        )
+        self.connections = Connections(connect_timeout_s=min(timeout_s, 5.0))
+        self.settler = Settler(platform)
         self.batch_size = batch_size
         self.lease_ms = lease_ms
         self.idle_poll_s = idle_poll_s
-        self.parallel = asyncio.Semaphore(parallel)
+        self.timeout_s = timeout_s
+        self.parallel = asyncio.Semaphore(parallel)  # connections in use at once
+        self.endpoint_width = endpoint_width
+        self.uncommitted_per_connection = uncommitted_per_connection
         self.rng = rng or random.Random()
         self.delivered = 0
         self.failed_attempts = 0
@@ -83,7 +110,8 @@ class WebhookSender:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.client.aclose()
+        await self.settler.flush()
+        self.connections.close()
 
     async def _loop(self) -> None:
         while True:
@@ -99,56 +127,75 @@ class WebhookSender:
                 await asyncio.wait_for(self._wakeup.wait(), self.idle_poll_s)
 
     async def deliver_due(self) -> int:
-        """One round: claim due events, deliver them, settle them; how many were tried."""
+        """One round: claim due events, deliver them, settle them; how many were tried.
+        Every outcome is committed when it returns."""
         now = self.platform.clock()
         events = await webhook_outbox.claim_due(
             self.platform, now_ms=to_ms(now), limit=self.batch_size, lease_ms=self.lease_ms
         )
+        self.connections.close_stale()
         if not events:
             await self._read_backlog(to_ms(now))
             return 0
         by_webhook: dict[int, list[DueEvent]] = {}
         for event in events:
             by_webhook.setdefault(event.webhook_id, []).append(event)
-        await asyncio.gather(*(self._deliver_in_order(e) for e in by_webhook.values()))
+        async with asyncio.TaskGroup() as group:
+            for webhook_events in by_webhook.values():
+                group.create_task(self._deliver_webhook(webhook_events))
         return len(events)
 
     async def _read_backlog(self, now_ms: int) -> None:
         self.pending, oldest = await webhook_outbox.backlog(self.platform)
         self.oldest_pending_age_s = max(now_ms - oldest, 0) / 1000 if oldest is not None else 0.0
 
-    async def _deliver_in_order(self, events: Sequence[DueEvent]) -> None:
-        """One webhook's events, one after the other; after a failure the rest wait their
-        turn again, so a receiver sees them in order. Each outcome is committed while the
-        next request is on its way: a success is recorded within one commit of its answer,
-        so a crash repeats at most the events in flight."""
-        recording: asyncio.Future[int] | None = None
+    async def _deliver_webhook(self, events: Sequence[DueEvent]) -> None:
+        """One webhook's events, on one connection and, when their type allows and once one
+        is delivered, on more (an endpoint that is down gets one attempt per round); once
+        one fails, those not yet sent wait until it is due again."""
+        target: Target | TargetRefused
+        try:  # resolved and checked once per round: all these events go to one URL
+            target = await resolve_target(
+                events[0].url, allow_private=self.platform.settings.webhook_allow_private
+            )
+        except TargetRefused as refused:
+            target = refused
+        width = self.endpoint_width if events[0].type in UNORDERED else 1
+        async with asyncio.TaskGroup() as group:
+            share = _Share(iter(events), target, group, min(width, len(events)) - 1)
+            group.create_task(self._deliver_on_one_connection(share))
+        rest = list(share.events)
+        if rest:
+            later = share.later_ms or to_ms(self.platform.clock())
+            await asyncio.shield(self.settler.settle([self._postponed(e, later) for e in rest]))
+
+    async def _deliver_on_one_connection(self, share: _Share) -> None:
+        """Take the webhook's next event while none has failed, one request at a time. An
+        outcome is handed to the settler only once this connection's previous one is
+        committed: at most one success per connection is answered but not yet recorded."""
+        uncommitted: deque[asyncio.Future[None]] = deque()
+        connection: Connection | None = None
         async with self.parallel:
-            # Resolved and checked once per round: all these events go to one URL.
-            target: Target | TargetRefused
             try:
-                target = await resolve_target(
-                    events[0].url, allow_private=self.platform.settings.webhook_allow_private
-                )
-            except TargetRefused as refused:
-                target = refused
-            try:
-                for index, event in enumerate(events):
-                    attempt = await self._attempt(event, target)
-                    settled = [attempt]
-                    if not attempt.delivered:
-                        later = attempt.next_attempt_at or to_ms(self.platform.clock())
-                        settled += [self._postponed(e, later) for e in events[index + 1 :]]
-                    if recording is not None:
-                        await recording  # outcomes are committed in order
-                    recording = asyncio.ensure_future(
-                        webhook_outbox.record_attempts(self.platform, settled)
-                    )
-                    if not attempt.delivered:
+                while share.later_ms is None:
+                    event = next(share.events, None)
+                    if event is None:
                         break
+                    attempt, connection = await self._attempt(event, share.target, connection)
+                    while len(uncommitted) >= self.uncommitted_per_connection:
+                        await asyncio.shield(uncommitted.popleft())
+                    uncommitted.append(self.settler.settle([attempt]))
+                    if not attempt.delivered:
+                        share.later_ms = attempt.next_attempt_at or to_ms(self.platform.clock())
+                    elif share.spare_connections:
+                        for _ in range(share.spare_connections):
+                            share.group.create_task(self._deliver_on_one_connection(share))
+                        share.spare_connections = 0
             finally:
-                if recording is not None:
-                    await recording
+                if connection is not None:
+                    self.connections.give_back(connection)
+                for committed in uncommitted:
+                    await asyncio.shield(committed)
 
     def _postponed(self, event: DueEvent, until_ms: int) -> Attempt:
         """An event not tried because an earlier one of its webhook failed."""
@@ -160,43 +207,46 @@ class WebhookSender:
             tried=False,
         )
 
-    async def _attempt(self, event: DueEvent, target: Target | TargetRefused) -> Attempt:
+    async def _attempt(
+        self, event: DueEvent, target: Target | TargetRefused, connection: Connection | None
+    ) -> tuple[Attempt, Connection | None]:
+        """POST the event (on `connection`, or a new one); its attempt, and the connection
+        if it may carry the next request."""
         now = self.platform.clock()
         body = event.payload.encode()
         headers = webhook_headers(
             body, event.signature, event_id=f"evt_{event.id}", timestamp=int(now.timestamp())
         )
         started = time.monotonic()  # a duration, not a date: the wall clock is not needed
-        code: int | None = None
-        retry_after: str | None = None
+        answer: Answer | None = None
         error: str | None = None
         try:
             if isinstance(target, TargetRefused):
                 raise target
-            response = await self.client.send(target.post(self.client, body, headers), stream=True)
-            try:
-                await _drain_at_most(response, ANSWER_BYTES)
-            finally:
-                await response.aclose()
-            code = response.status_code
-            retry_after = response.headers.get("retry-after")
+            if connection is None:
+                connection = await self.connections.take(target)
+            answer = await connection.post(target, headers, body, timeout_s=self.timeout_s)
         except TargetRefused as exc:
             error = str(exc)
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:200] or type(exc).__name__
+        except NoAnswer as exc:
+            error = str(exc)[:200]
+        finally:
+            if connection is not None and not connection.reusable:
+                connection.close()
+                connection = None
         latency_ms = int((time.monotonic() - started) * 1000)
-        return self._outcome(event, now, latency_ms, code, retry_after, error)
+        return self._outcome(event, now, latency_ms, answer, error), connection
 
     def _outcome(
         self,
         event: DueEvent,
         now: datetime,
         latency_ms: int,
-        code: int | None,
-        retry_after: str | None,
+        answer: Answer | None,
         error: str | None,
     ) -> Attempt:
         now_ms = to_ms(now)
+        code = None if answer is None else answer.status
         outcome = classify_answer(code)
         if outcome is Outcome.DELIVERED:
             self.delivered += 1
@@ -205,7 +255,7 @@ class WebhookSender:
         delay = next_attempt_delay(
             event.attempt,
             self.platform.settings.webhook_retry_schedule,
-            retry_after=parse_retry_after(retry_after, now=now),
+            retry_after=parse_retry_after(None if answer is None else answer.retry_after, now=now),
             jitter=self.rng.random(),
         )
         return Attempt(
@@ -217,13 +267,3 @@ class WebhookSender:
             next_attempt_at=None if delay is None else now_ms + int(delay * 1000),
             pause_webhook=outcome is Outcome.GONE,
         )
-
-
-async def _drain_at_most(response: httpx.Response, limit: int) -> None:
-    """Read and drop up to `limit` bytes of an answer (so a short one leaves the connection
-    reusable); the rest is never read."""
-    read = 0
-    async for chunk in response.aiter_raw():
-        read += len(chunk)
-        if read >= limit:
-            break

@@ -1,6 +1,6 @@
-"""Where a webhook request may go: the URL's host is resolved at each attempt, every address
-it resolves to is checked (core.webhook_targets), and the request is sent to the checked
-address itself, so a name that resolves elsewhere a moment later (DNS rebinding) cannot
+"""Where a webhook request may go: the URL's host is resolved at each round of deliveries,
+every address it resolves to is checked (core.webhook_targets), and the request is sent to the
+checked address itself, so a name that resolves elsewhere a moment later (DNS rebinding) cannot
 redirect it. HTTPS keeps the host name for the certificate check (SNI) and Host header."""
 
 from __future__ import annotations
@@ -36,23 +36,21 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A webhook URL resolved and checked: where its requests go, and what they must say of
-    the host they were meant for."""
+    """A webhook URL resolved and checked: the address its requests go to, and what they
+    must say of the host they were meant for (Host header, SNI)."""
 
-    url: httpx.URL  # the checked address in place of the host name
+    scheme: str
+    address: str  # the checked IP address, without brackets
+    port: int
     host_header: str
-    extensions: dict[str, str]
+    request_target: bytes  # path and query, percent-encoded
+    server_hostname: str | None  # for TLS: the name the certificate must carry
 
-    def post(
-        self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str]
-    ) -> httpx.Request:
-        return client.build_request(
-            "POST",
-            self.url,
-            content=body,
-            headers={**headers, "Host": self.host_header},
-            extensions=self.extensions,
-        )
+    @property
+    def key(self) -> tuple[str, str, int, str | None]:
+        """What a connection is to: one made for an equal key may carry this target's
+        requests (same checked address, same TLS name)."""
+        return (self.scheme, self.address, self.port, self.server_hostname)
 
 
 async def resolve_target(url: str, *, allow_private: bool) -> Target:
@@ -69,11 +67,15 @@ async def resolve_target(url: str, *, allow_private: bool) -> Target:
             raise TargetRefused(f"{host} resolves to {address}, {reason}")
     if not addresses:
         raise TargetRefused(f"{host} resolves to no address")
-    parsed = httpx.URL(url)
-    address = addresses[0]
-    literal = f"[{address}]" if address.version == 6 else str(address)
+    try:
+        parsed = httpx.URL(url)  # its normal form: IDNA host, percent-encoded path
+    except httpx.InvalidURL as exc:
+        raise TargetRefused(f"invalid URL: {exc}") from None
     return Target(
-        parsed.copy_with(host=literal),
+        scheme,
+        str(addresses[0]),
+        port,
         parsed.netloc.decode("ascii"),
-        {"sni_hostname": host} if scheme == "https" else {},
+        parsed.raw_path,
+        host if scheme == "https" else None,
     )
