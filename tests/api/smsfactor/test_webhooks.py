@@ -429,3 +429,26 @@ async def test_logs_show_attempts_newest_first_paged(client, customer, platform)
     assert entries[2].findtext("http_code") == "" and entries[2].findtext("error") == (
         "connection refused"
     )
+
+
+async def test_the_php_sdks_webhook_calls_succeed_in_its_order(client, customer):
+    """smsfactor-php-sdk's testCreateWebhook, testUpdateWebhook, testGetWebhooks and
+    testDeleteWebhook, as its ApiRequestor sends them (JSON in and out, a bearer token)."""
+    headers = {**customer.bearer, "Content-Type": "application/json"}
+    created = await client.post(
+        "/webhook", json={"webhook": {"type": "DLR", "url": URL}}, headers=headers
+    )
+    assert (created.status_code, created.json()["status"]) == (200, 1)
+    webhook_id = created.json()["webhook"]["webhook_id"]
+    updated = await client.put(
+        f"/webhook/{webhook_id}",
+        json={"webhook": {"type": "MO", "url": "https://yourserverurl.net"}},
+        headers=headers,
+    )
+    assert (updated.status_code, updated.json()["status"]) == (200, 1)
+    assert updated.json()["webhook"]["webhook_id"] == webhook_id
+    listed = await client.get("/webhook", headers=headers)
+    assert [w["type"] for w in listed.json()["webhooks"]] == ["MO"]
+    deleted = await client.delete(f"/webhook/{webhook_id}", headers=headers)
+    assert (deleted.status_code, deleted.json()["status"]) == (200, 1)
+    assert "deleted_id" in deleted.json()
