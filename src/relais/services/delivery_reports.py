@@ -19,8 +19,8 @@ from relais.services.platform import Platform
 from relais.services.short_links import short_links
 from relais.store import inbound as inbound_store
 from relais.store import outbound
+from relais.store.event_targets import StatusChange
 from relais.store.inbound import LastMessage
-from relais.store.webhook_outbox import StatusChange
 
 InboundItem = tuple[str, str, str, str, int]  # connector, source, destination, text, at ms
 

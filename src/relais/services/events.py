@@ -18,9 +18,10 @@ from relais.core.events import EventType, clicker_body, dlr_body, mo_body, stop_
 from relais.core.status import MessageStatus
 from relais.core.user_agents import Device
 from relais.store import webhook_outbox as outbox
+from relais.store.event_targets import StatusChange, live_webhooks
 from relais.store.inbound import InboundRow, LastMessage
 from relais.store.short_links import LinkTarget
-from relais.store.webhook_outbox import NewEvent, StatusChange
+from relais.store.webhook_outbox import NewEvent
 
 
 def write_dlr_events(conn: Connection, changes: Sequence[StatusChange], *, now_ms: int) -> int:
@@ -59,7 +60,7 @@ def write_inbound_events(
     if not owned:
         return 0
     kinds = [(last.account_id, _kind(row)) for row, last in owned]
-    hooks = outbox.live_webhooks(conn, wanted=kinds)
+    hooks = live_webhooks(conn, wanted=kinds)
     events = []
     for (row, last), key in zip(owned, kinds, strict=True):
         webhook_ids = hooks.get(key)
@@ -93,7 +94,7 @@ def write_click_event(
 ) -> int:
     """Queue a CLICKER event per live CLICKER webhook of the message's account; how many."""
     key = (target.account_id, EventType.CLICKER)
-    webhook_ids = outbox.live_webhooks(conn, wanted=[key]).get(key)
+    webhook_ids = live_webhooks(conn, wanted=[key]).get(key)
     if not webhook_ids:
         return 0
     info1, info2, info3, info4 = target.infos

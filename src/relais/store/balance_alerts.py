@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Connection, ScalarSelect, bindparam, selec
 from relais.core.events import EventType, balance_alert_body
 from relais.store import webhook_outbox as outbox
 from relais.store.account_settings import change_settings, read_settings
+from relais.store.event_targets import live_webhooks
 from relais.store.tables import balance_notifications
 
 FIELDS = ("alert_trigger", "alert_email", "alert_gsm", "email", "phone_number")
@@ -54,9 +55,7 @@ def balance_crossed(conn: Connection, *, account_id: int, balance: int, now_ms: 
     if row is None or not row.alerted:
         return 0
     kind = EventType.BALANCE_ALERT.value
-    webhook_ids = outbox.live_webhooks(conn, wanted=[(account_id, kind)]).get(
-        (account_id, kind), []
-    )
+    webhook_ids = live_webhooks(conn, wanted=[(account_id, kind)]).get((account_id, kind), [])
     body = balance_alert_body(balance=balance, trigger=row.alert_trigger, at_ms=now_ms).decode()
     outbox.enqueue(
         conn, [outbox.NewEvent(hook, account_id, kind, body, now_ms) for hook in webhook_ids]

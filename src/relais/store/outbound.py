@@ -28,9 +28,9 @@ from sqlalchemy import (
 from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
 from relais.core.short_links import ShortLinks
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
+from relais.store.event_targets import StatusChange, expiries_to_report, moves_to_report
 from relais.store.short_links import link_count
 from relais.store.tables import campaigns, contacts, message_parts, messages
-from relais.store.webhook_outbox import StatusChange, expiries_to_report, moves_to_report
 
 _QUEUED = MessageStatus.QUEUED.value
 _SENDING = MessageStatus.SENDING.value

@@ -1,0 +1,124 @@
+"""Who hears of a change: the live webhooks of an account for an event type, and, for the
+status changes of outbound messages, what their DLR events name (read in the change's own
+transaction, before the update, so the change seen is the change made)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, select
+
+from relais.core.events import EventType
+from relais.core.status import PREDECESSORS, MessageStatus
+from relais.store.tables import messages, webhooks
+from relais.store.webhooks import LIVE
+
+
+@dataclass(frozen=True, slots=True)
+class DlrTarget:
+    """What a DLR event of one message names, and the live DLR webhooks it goes to."""
+
+    account_id: int
+    destination: str
+    country: str | None
+    gsmsmsid: str | None
+    campaign_id: int
+    webhook_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A message that reached a final status in this transaction, and whom to tell."""
+
+    message_id: int
+    status: str
+    done_at: int
+    target: DlrTarget
+
+
+def _watched(conn: Connection, selected: ColumnElement[bool]) -> dict[int, tuple[str, DlrTarget]]:
+    """The current status and DLR target of the `selected` messages whose account has a live
+    DLR webhook, locked on PostgreSQL until commit so the change seen is the change made.
+    Nothing for accounts without one: this costs one probe of the (small) webhooks table."""
+    query = (
+        select(
+            messages.c.id,
+            messages.c.status,
+            messages.c.account_id,
+            messages.c.destination,
+            messages.c.country,
+            messages.c.gsmsmsid,
+            messages.c.campaign_id,
+            webhooks.c.id.label("webhook_id"),
+        )
+        .join(webhooks, webhooks.c.account_id == messages.c.account_id)
+        .where(
+            selected,
+            webhooks.c.type == EventType.DLR.value,
+            webhooks.c.status == LIVE,
+        )
+        .order_by(messages.c.id, webhooks.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=messages)
+    found: dict[int, tuple[str, DlrTarget]] = {}
+    for row in conn.execute(query):
+        known = found.get(row.id)
+        hooks = (*known[1].webhook_ids, row.webhook_id) if known else (row.webhook_id,)
+        target = DlrTarget(
+            row.account_id, row.destination, row.country, row.gsmsmsid, row.campaign_id, hooks
+        )
+        found[row.id] = (row.status, target)
+    return found
+
+
+def moves_to_report(
+    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
+) -> list[StatusChange]:
+    """Of (message id, done at, error) rows about to move to `status`, those a DLR webhook
+    must hear of (watched, and in a state `status` may follow), with what the event names.
+    Read before the update, in one statement."""
+    if not rows:
+        return []
+    watched = _watched(conn, messages.c.id.in_([message_id for message_id, _, _ in rows]))
+    allowed = {s.value for s in PREDECESSORS[status]}
+    changes = []
+    for message_id, done, _ in rows:
+        current = watched.get(message_id)
+        if current is not None and current[0] in allowed:
+            changes.append(StatusChange(message_id, status.value, done, current[1]))
+    return changes
+
+
+def expiries_to_report(
+    conn: Connection, overdue: ColumnElement[bool], *, now_ms: int
+) -> list[StatusChange]:
+    """The `overdue` messages about to expire that a DLR webhook must hear of: selected by
+    the sweep's own condition, not by a list of ids (an outage can leave very many)."""
+    return [
+        StatusChange(message_id, MessageStatus.EXPIRED.value, now_ms, target)
+        for message_id, (_, target) in _watched(conn, overdue).items()
+    ]
+
+
+def live_webhooks(
+    conn: Connection, *, wanted: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], list[int]]:
+    """The live webhooks of each (account, event type) in `wanted`."""
+    accounts = {account_id for account_id, _ in wanted}
+    if not accounts:
+        return {}
+    types = {kind for _, kind in wanted}
+    found: dict[tuple[int, str], list[int]] = {}
+    for row in conn.execute(
+        select(webhooks.c.id, webhooks.c.account_id, webhooks.c.type)
+        .where(
+            webhooks.c.account_id.in_(accounts),
+            webhooks.c.type.in_(types),
+            webhooks.c.status == LIVE,
+        )
+        .order_by(webhooks.c.id)
+    ):
+        found.setdefault((row.account_id, row.type), []).append(row.id)
+    return found
