@@ -13,7 +13,7 @@ from relais.core.short_links import (
     MAX_LINKS,
     ShortLinks,
     check_links,
-    with_long_urls,
+    fill_placeholders,
 )
 
 LINKS = ShortLinks("https://go.example/l", b"k" * 32)
@@ -97,8 +97,8 @@ def test_at_most_eight_links_a_message():
         check_links("<-short->" * 9, ["https://a.example"] * 9)
 
 
-def test_with_long_urls_shows_where_each_link_leads():
+def test_filling_placeholders_with_long_urls_shows_where_each_link_leads():
     text = "See <-short-> and <-short->"
-    assert with_long_urls(text, ["https://a.example", "https://b.example"]) == (
+    assert fill_placeholders(text, ["https://a.example", "https://b.example"]) == (
         "See https://a.example and https://b.example"
     )

@@ -28,7 +28,7 @@ __all__ = [
     "MAX_URL_LENGTH",
     "ShortLinks",
     "check_links",
-    "with_long_urls",
+    "fill_placeholders",
 ]
 
 CODE_LENGTH: Final = 7
@@ -62,13 +62,9 @@ def check_links(text: str, links: Sequence[str]) -> tuple[str, ...]:
     return tuple(links)
 
 
-def with_long_urls(text: str, links: Sequence[str]) -> str:
-    """The text with each placeholder replaced, in order, by its long URL (what moderation
-    reads: the rules judge where a link leads, not the short link)."""
-    return _fill(text, links)
-
-
-def _fill(text: str, values: Sequence[str]) -> str:
+def fill_placeholders(text: str, values: Sequence[str]) -> str:
+    """The text with its first placeholders replaced, in order, by `values`: the long URLs
+    (what moderation judges), a message's short links, or samples of their length."""
     if not values:
         return text
     pieces = text.split(SHORT_LINK_PLACEHOLDER, len(values))
@@ -134,7 +130,9 @@ class ShortLinks:
     def render(self, text: str, message_id: int, count: int) -> str:
         """The text as message `message_id` carries it: its first `count` placeholders
         replaced by the message's own short links."""
-        return _fill(text, [self.url(message_id, p) for p in range(min(count, MAX_LINKS))])
+        return fill_placeholders(
+            text, [self.url(message_id, p) for p in range(min(count, MAX_LINKS))]
+        )
 
     @staticmethod
     def _round(state: hashlib.blake2b, half: int) -> int:

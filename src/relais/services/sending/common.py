@@ -20,7 +20,7 @@ from relais.core.schedule import parse_delay
 from relais.core.screening import COUNTERS, HOUR_MS, FloodLimits, Screening
 from relais.core.send_rules import check_parts, parse_pushtype, release_time
 from relais.core.sender import validate_sender
-from relais.core.short_links import check_links, with_long_urls
+from relais.core.short_links import check_links, fill_placeholders
 from relais.core.status import PushType
 from relais.core.templates import with_stop_notice
 from relais.services.account_policy import AccountPolicy, account_policy
@@ -86,7 +86,7 @@ class Prepared:
         """`text` as long as it goes out: each tracked link in place of its placeholder."""
         if not self.links:
             return text
-        return with_long_urls(text, [self.link_sample] * len(self.links))
+        return fill_placeholders(text, [self.link_sample] * len(self.links))
 
     def parts(self, text: str, *, force_unicode: bool) -> tuple[Encoding, int]:
         """The encoding and SMS parts of `text` as it goes out, each tracked link in place;
@@ -195,7 +195,7 @@ def moderation_reason(
     rules = plan.policy.rules
     if rules.empty or not has_queued:
         return None
-    reason = rules.reason(with_long_urls(text, plan.links))
+    reason = rules.reason(fill_placeholders(text, plan.links))
     if reason is None and rules.first_campaigns:
         earlier = moderation_store.campaigns_sent(
             conn, account_id=account_id, up_to=rules.first_campaigns
