@@ -61,6 +61,18 @@ class AuthenticationFailed(RelaisError):
     """The credentials are missing or do not match an active account."""
 
 
+class TokenExpired(AuthenticationFailed):
+    """The API token has passed its expiry."""
+
+
+class AddressNotAllowed(AuthenticationFailed):
+    """The token carries an IP allow-list that does not hold the caller's address."""
+
+
+class AccountSuspended(AuthenticationFailed):
+    """The account (or the account paying for it) is suspended."""
+
+
 class InsufficientCredits(RelaisError):
     """The balance does not cover the cost of this campaign."""
 

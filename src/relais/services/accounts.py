@@ -11,7 +11,13 @@ import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from relais.core.errors import AuthenticationFailed, InsufficientCredits, InvalidField, RelaisError
+from relais.core.errors import (
+    AccountSuspended,
+    AuthenticationFailed,
+    InsufficientCredits,
+    InvalidField,
+    RelaisError,
+)
 from relais.services.operator_actions import operator_write
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
@@ -39,7 +45,7 @@ def account_ref(row: account_store.AccountRow) -> AccountRef:
 def refuse_suspended(row: account_store.AccountRow) -> None:
     """Suspended accounts (and sub-accounts of one) are refused on every request."""
     if row.suspension is not None:
-        raise AuthenticationFailed(f"Account suspended: {row.suspension}")
+        raise AccountSuspended(f"Account suspended: {row.suspension}")
 
 
 def refuse_debit(conn, account_id: int, shortfall: str | None = None) -> RelaisError:
@@ -47,7 +53,7 @@ def refuse_debit(conn, account_id: int, shortfall: str | None = None) -> RelaisE
     (a suspension another process has not seen yet), or its balance is too low."""
     row = account_store.get_by_id(conn, account_id)
     if row is not None and row.suspension is not None:
-        return AuthenticationFailed(f"Account suspended: {row.suspension}")
+        return AccountSuspended(f"Account suspended: {row.suspension}")
     return InsufficientCredits(shortfall)
 
 

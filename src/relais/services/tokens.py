@@ -13,7 +13,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from relais.core.errors import AuthenticationFailed, InvalidField, NotFound
+from relais.core.errors import (
+    AddressNotAllowed,
+    AuthenticationFailed,
+    InvalidField,
+    NotFound,
+    TokenExpired,
+)
 from relais.core.instant import to_ms
 from relais.services.accounts import account_ref, refuse_suspended
 from relais.services.platform import AccountRef, Platform
@@ -226,9 +232,9 @@ async def authenticate_token(
         raise AuthenticationFailed("Token invalide")
     refuse_suspended(cached.stored)
     if owner.expires_at is not None and owner.expires_at <= to_ms(platform.clock()):
-        raise AuthenticationFailed("Token expiré")
+        raise TokenExpired("Token expiré")
     if cached.networks is not None and not _allowed(cached.networks, client_ip):
-        raise AuthenticationFailed(
+        raise AddressNotAllowed(
             f"This token cannot be used from the address {client_ip or 'unknown'}: "
             "it is not in the token's allowed_ips"
         )

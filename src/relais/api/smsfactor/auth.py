@@ -4,12 +4,11 @@ in this order: Bearer header, `token` query, `sfusername`/`sfpassword` headers, 
 
 from __future__ import annotations
 
-import ipaddress
-from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
 
+from relais.api.client_ip import client_address
 from relais.core.errors import AuthenticationFailed
 from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
@@ -24,42 +23,6 @@ def has_header_credentials(request: Request) -> bool:
         or "sfusername" in headers
         or ("username" in query and "password" in query)
     )
-
-
-@lru_cache(maxsize=8)
-def _proxy_networks(
-    trusted: tuple[str, ...],
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in trusted)
-
-
-def _is_trusted(address: str, networks) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def client_address(request: Request, trusted: tuple[str, ...]) -> str | None:
-    """The caller's IP: the peer, or, when the peer is a trusted proxy, the right-most
-    address of X-Forwarded-For that is not itself a trusted proxy."""
-    peer = request.client.host if request.client else None
-    if not trusted or peer is None:
-        return peer
-    networks = _proxy_networks(trusted)
-    if not _is_trusted(peer, networks):
-        return peer
-    hops = [
-        hop.strip()
-        for header in request.headers.getlist("x-forwarded-for")
-        for hop in header.split(",")
-        if hop.strip()
-    ]
-    for hop in reversed(hops):
-        if not _is_trusted(hop, networks):
-            return hop
-    return hops[0] if hops else peer
 
 
 def _body_credentials(body: dict[str, Any]) -> dict[str, Any] | None:
