@@ -111,17 +111,18 @@ def free_port() -> int:
 
 
 async def serving_process(
-    database_url: str, port: int | None = None, **env: str
+    database_url: str, port: int | None = None, *, args: tuple[str, ...] = (), **env: str
 ) -> asyncio.subprocess.Process:
-    """`relais serve` as an operator starts it, in its own process group (the server and its
-    workers), on `port` (a free one by default), with webhooks allowed to loopback; returned
-    once it answers HTTP."""
+    """`relais serve *args` as an operator starts it, in its own process group (the server
+    and its workers), on `port` (a free one by default), with webhooks allowed to loopback;
+    returned once it answers HTTP."""
     port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "relais",
         "serve",
+        *args,
         env={
             **os.environ,
             "RELAIS_DATABASE_URL": database_url,

@@ -82,8 +82,12 @@ def test_serve_demo_sends_and_delivers_over_http(server):
 
 def test_serve_exposes_connector_state_to_metrics_and_the_cli(server, database_url):
     base, _, _ = server
-    metrics = httpx.get(base + "/metrics").text
-    assert 'relais_connector_bound{connector="simulator",kind="simulator"} 1.0' in metrics
+    bound = 'relais_connector_bound{connector="simulator",kind="simulator"} 1.0'
+    # The delivery process binds, then reports to the API process through the database.
+    deadline = time.monotonic() + 10
+    while bound not in (metrics := httpx.get(base + "/metrics").text):
+        assert time.monotonic() < deadline, metrics
+        time.sleep(0.2)
     assert "relais_db_works_committed_total" in metrics
     env = {**os.environ, "RELAIS_DATABASE_URL": database_url}
     deadline = time.monotonic() + 10

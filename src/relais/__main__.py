@@ -1,3 +1,3 @@
-from relais.cli import main
+from relais.server.command import main
 
 main()

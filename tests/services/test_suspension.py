@@ -14,7 +14,7 @@ from tests.support import fetch_all, make_customer, wait_until
 from relais.core.errors import AuthenticationFailed, InvalidField
 from relais.core.instant import to_ms
 from relais.core.schedule import format_paris
-from relais.server import running
+from relais.server.background import running
 from relais.services import accounts, credits, sub_accounts, suspension, tokens
 from relais.services.platform import Platform
 from relais.services.sending.numbers import Recipient, Submission, send

@@ -14,7 +14,7 @@ from tests.support import make_customer, wait_until
 from tests.webhooks.receiver import Receiver
 
 from relais.api.app import create_app
-from relais.server import running
+from relais.server.background import running
 from relais.services.platform import Platform
 
 SECRET = "e2e-secret"

@@ -1,7 +1,7 @@
 """`GET /metrics`: Prometheus text exposition for operators (connectors, receipts, commits).
 
-Read on each scrape from the live objects, so nothing is counted twice and nothing needs
-updating on the hot path."""
+Read on each scrape from this process's live objects and from the last reports of the other
+processes (services/process_reports.py), so nothing needs updating on the hot path."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relais.services import process_reports
 from relais.services.platform import Platform
+from relais.services.process_reports import ProcessFigures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class RelaisCollector(Collector):
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, processes: list[ProcessFigures]) -> None:
         self.platform = platform
+        self.processes = processes
 
     def collect(self) -> Iterator[Metric]:
         bound = GaugeMetricFamily(
@@ -37,47 +40,55 @@ class RelaisCollector(Collector):
             )
             for field in ("submitted", "receipts", "inbound", "errors")
         }
-        dispatcher = self.platform.dispatcher
-        statuses = dispatcher.statuses() if dispatcher is not None else []
-        for status in statuses:
-            bound.add_metric([status.name, status.kind], 1.0 if status.bound else 0.0)
-            in_flight.add_metric([status.name], status.in_flight)
-            for field, family in counters.items():
-                family.add_metric([status.name], getattr(status, field))
+        for figures in self.processes:
+            for status in figures.connectors:
+                bound.add_metric([status.name, status.kind], 1.0 if status.bound else 0.0)
+                in_flight.add_metric([status.name], status.in_flight)
+                for field, family in counters.items():
+                    family.add_metric([status.name], getattr(status, field))
         yield bound
         yield in_flight
         yield from counters.values()
-        if dispatcher is not None:
+        # Counters are summed over the live processes: one restarting resets its share.
+        delivering = [f for f in self.processes if f.delivers]
+        if delivering:
             yield _counter(
                 "relais_receipts_applied",
                 "Messages moved by delivery receipts",
-                dispatcher.receipts_applied,
+                sum(f.receipts_applied for f in delivering),
             )
             yield _counter(
                 "relais_receipts_unmatched",
                 "Receipts that matched no submitted part",
-                dispatcher.receipts_unmatched,
+                sum(f.receipts_unmatched for f in delivering),
             )
-            yield _counter("relais_inbound_stored", "Inbound SMS stored", dispatcher.inbound_stored)
-        sender = self.platform.webhooks
-        if sender is not None:
             yield _counter(
-                "relais_webhook_events_delivered", "Webhook events delivered", sender.delivered
+                "relais_inbound_stored",
+                "Inbound SMS stored",
+                sum(f.inbound_stored for f in delivering),
+            )
+        senders = [f for f in self.processes if f.sends_webhooks]
+        if senders:
+            yield _counter(
+                "relais_webhook_events_delivered",
+                "Webhook events delivered",
+                sum(f.webhook_events_delivered for f in senders),
             )
             yield _counter(
                 "relais_webhook_attempts_failed",
                 "Webhook delivery attempts that failed (to be retried or given up)",
-                sender.failed_attempts,
+                sum(f.webhook_attempts_failed for f in senders),
             )
+            # Every sender reads the same outbox: its freshest reading is the backlog.
             yield _gauge(
                 "relais_webhook_events_pending",
                 "Webhook events waiting for delivery",
-                sender.pending,
+                max(f.webhook_events_pending for f in senders),
             )
             yield _gauge(
                 "relais_webhook_oldest_pending_seconds",
                 "Age of the oldest webhook event waiting for delivery",
-                sender.oldest_pending_age_s,
+                max(f.webhook_oldest_pending_seconds for f in senders),
             )
         db = self.platform.db
         for name in ("groups_committed", "works_committed"):
@@ -102,5 +113,5 @@ def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
 async def metrics(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RelaisCollector(platform))
+    registry.register(RelaisCollector(platform, await process_reports.everyone(platform)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE)

@@ -4,17 +4,14 @@ failure exits non-zero."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import sys
-from typing import Annotated
 
 import typer
 
 from relais.cli import accounts as accounts_cli
 from relais.cli import connectors as connectors_cli
 from relais.cli import operator as operator_cli
-from relais.cli.common import cli_actor, fail, run
+from relais.cli.common import cli_actor, fail
 from relais.cli.lists import list_app
 from relais.cli.retention import retention_app
 from relais.cli.webhooks import webhook_app
@@ -68,52 +65,3 @@ async def ensure_demo_account(platform: Platform) -> str:
         )
         account = await accounts.find_account(platform, email=DEMO_EMAIL)
     return (await tokens.create_token(platform, account_id=account.id, name="demo")).value
-
-
-@app.command()
-def serve(
-    demo: Annotated[bool, typer.Option(help="Create a demo account and print a token")] = False,
-) -> None:
-    """Run the API, the dispatcher and the carrier simulator in one process."""
-    settings = Settings.from_env()
-    if demo:
-        token = run(ensure_demo_account)
-        base = f"http://{settings.host}:{settings.port}"
-        typer.echo(
-            f"Relais on {base} with database {settings.database_url}\n"
-            f"Demo account {DEMO_EMAIL}, API token:\n\n  {token}\n\n"
-            "Send your first SMS (delivered by the built-in carrier simulator):\n\n"
-            f"  curl -H 'Accept: application/json' -H 'Authorization: Bearer {token}' \\\n"
-            f"    '{base}/send?to=33612345678&text=Hello+from+Relais'\n\n"
-            "Then see its delivery report:\n\n"
-            f"  curl -H 'Accept: application/json' -H 'Authorization: Bearer {token}' "
-            f"{base}/campaigns\n"
-        )
-    else:
-        try:
-            asyncio.run(upgrade(settings.database_url))
-        except RelaisError as exc:
-            raise fail(exc.detail) from None
-    sys.stdout.flush()
-    serve_http(settings)
-
-
-def serve_http(settings: Settings) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces, Loops
-
-    os.environ.setdefault("RELAIS_DATABASE_URL", settings.database_url)
-    Granian(
-        "relais.server:app_from_env",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        loop=Loops.uvloop,
-        workers=1,
-        log_access=False,
-    ).serve()
-
-
-def main() -> None:
-    app()

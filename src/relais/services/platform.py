@@ -4,6 +4,9 @@ One `Platform` per process; services take it as their first keyword argument."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -99,6 +102,10 @@ class Platform:
     dispatcher: DeliveryMonitor | None = None
     # The process's webhook sender when it runs one (for metrics).
     webhooks: WebhookMonitor | None = None
+    # Who this process is, in the reports it writes for the others' metrics.
+    owner: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    )
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:

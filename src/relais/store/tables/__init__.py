@@ -24,6 +24,7 @@ from relais.store.tables.operations import (
     instance_keys,
     moderation_rules,
     operator_tokens,
+    process_reports,
     retention_settings,
     routes,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "npai",
     "operator_tokens",
     "prices",
+    "process_reports",
     "retention_settings",
     "routes",
     "webhook_attempts",

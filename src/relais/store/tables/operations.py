@@ -1,5 +1,6 @@
 """What the operator runs: connectors, routes and their leases, moderation rules, the audit
-log, operator tokens, cache epochs, retention settings and the instance's keys."""
+log, operator tokens, cache epochs, retention settings, the instance's keys and the reports
+of the processes that deliver."""
 
 from __future__ import annotations
 
@@ -116,4 +117,14 @@ instance_keys = Table(
     metadata,
     Column("name", String(50), primary_key=True),
     Column("secret", LargeBinary, nullable=False),
+)
+
+# What each delivering process last said about itself (JSON: its connectors, receipts and
+# webhook counters), so any process's /metrics shows the work done in the others.
+process_reports = Table(
+    "process_reports",
+    metadata,
+    Column("owner", String(100), primary_key=True),
+    Column("reported_at", BigInteger, nullable=False),
+    Column("report", Text, nullable=False),
 )

@@ -1,11 +1,13 @@
-"""One process: the HTTP API, the dispatcher and its connectors, and the webhook sender over
-one Platform."""
+"""The background work of a serving process: what every process does (follow the cache
+epochs) and what a delivering process adds (the dispatcher and its connectors, the webhook
+sender, retention, recovery, the reports for the others' metrics)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.types import ASGIApp
@@ -15,7 +17,8 @@ from relais.config import Settings
 from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
-from relais.services import retention
+from relais.server.doorbell import Bell, Doorbell, doorbell_dir
+from relais.services import process_reports, retention
 from relais.services.platform import Platform
 from relais.services.sending import recovery
 from relais.webhooks.sender import WebhookSender
@@ -24,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # How often a process looks for list campaigns a dead process left half-written.
 RECOVER_PREPARING_SECONDS = 300
+# How often a delivering process writes its figures for the other processes' /metrics.
+REPORT_SECONDS = 2.0
 
 
 def build_dispatcher(platform: Platform) -> Dispatcher:
@@ -61,14 +66,29 @@ async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str)
 
 
 @contextlib.asynccontextmanager
-async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
-    """Start the background work of a serving process and stop it cleanly."""
+async def running(platform: Platform, *, delivery: bool = True) -> AsyncIterator[None]:
+    """Start the background work of a serving process and stop it cleanly. `delivery`: this
+    process delivers (SMS and webhook events); otherwise it rings the delivering processes
+    of this machine when it commits work for them."""
     settings = platform.settings
     await platform.refresh_cache_epochs()
     jobs = [
         asyncio.create_task(
             every(settings.cache_poll_seconds, platform.refresh_cache_epochs, "cache epochs")
         ),
+    ]
+    if not delivery:
+        bell = Bell(doorbell_dir(settings.database_url))
+        platform.on_queued = bell.ring_queued
+        platform.on_events = bell.ring_events
+        try:
+            yield
+        finally:
+            await _stop(jobs)
+            bell.close()
+            await platform.close()
+        return
+    jobs += [
         asyncio.create_task(retention.purge_loop(platform, settings.retention_purge_seconds)),
         asyncio.create_task(
             every(
@@ -92,20 +112,41 @@ async def running(platform: Platform) -> AsyncIterator[Dispatcher | None]:
         platform.webhooks = webhooks
         webhooks.start()
     platform.dispatcher = dispatcher
+    doorbell = Doorbell(
+        doorbell_dir(settings.database_url),
+        on_queued=platform.on_queued,
+        on_events=platform.on_events,
+    )
+    doorbell.open()
+    if dispatcher is not None:
+        jobs.append(
+            asyncio.create_task(
+                every(REPORT_SECONDS, lambda: process_reports.publish(platform), "reports")
+            )
+        )
     try:
-        yield dispatcher
+        yield
     finally:
-        for job in jobs:
-            job.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
+        doorbell.close()
+        await _stop(jobs)
         if webhooks is not None:
             await webhooks.stop()
         if dispatcher is not None:
             await dispatcher.stop()
+            with contextlib.suppress(Exception):
+                await process_reports.withdraw(platform)
         await platform.close()
 
 
+async def _stop(jobs: list[asyncio.Task[None]]) -> None:
+    for job in jobs:
+        job.cancel()
+    await asyncio.gather(*jobs, return_exceptions=True)
+
+
 def app_from_env() -> ASGIApp:
-    """The factory granian calls in its worker: settings come from RELAIS_* variables."""
+    """The factory granian calls in its worker: settings come from RELAIS_* variables, and
+    RELAIS_ROLE=api leaves delivery to another process."""
     platform = Platform.open(Settings.from_env())
-    return create_app(platform, lifespan=running(platform))
+    delivery = os.environ.get("RELAIS_ROLE", "all") != "api"
+    return create_app(platform, lifespan=running(platform, delivery=delivery))

@@ -1,0 +1,96 @@
+"""`relais serve`, and the `relais` program itself: the admin commands of `relais.cli` plus
+the one that composes everything (HTTP workers, delivery processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from relais.cli import DEMO_EMAIL, app, ensure_demo_account
+from relais.cli.common import fail, run
+from relais.config import Settings
+from relais.core.errors import RelaisError
+from relais.server.delivery import run_delivery
+from relais.server.supervisor import serve_with_delivery
+from relais.store.migrate import upgrade
+
+
+class Role(enum.StrEnum):
+    ALL = "all"
+    API = "api"
+    DELIVERY = "delivery"
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Create a demo account and print a token")] = False,
+    role: Annotated[
+        Role,
+        typer.Option(
+            envvar="RELAIS_ROLE",
+            help="all: API workers and a delivery process; api: HTTP only; "
+            "delivery: connectors and webhooks only (scale-out on PostgreSQL)",
+        ),
+    ] = Role.ALL,
+    workers: Annotated[
+        int,
+        typer.Option(envvar="RELAIS_API_WORKERS", min=1, help="HTTP worker processes"),
+    ] = 1,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first")] = True,
+) -> None:
+    """Run Relais: the HTTP API in worker processes and, beside them, a process that
+    delivers (connectors, the carrier simulator, webhooks)."""
+    settings = Settings.from_env()
+    if migrate:
+        try:
+            asyncio.run(upgrade(settings.database_url))
+        except RelaisError as exc:
+            raise fail(exc.detail) from None
+    if role is Role.DELIVERY:
+        run_delivery(settings)
+        return
+    if demo:
+        token = run(ensure_demo_account)
+        base = f"http://{settings.host}:{settings.port}"
+        typer.echo(
+            f"Relais on {base} with database {settings.database_url}\n"
+            f"Demo account {DEMO_EMAIL}, API token:\n\n  {token}\n\n"
+            "Send your first SMS (delivered by the built-in carrier simulator):\n\n"
+            f"  curl -H 'Accept: application/json' -H 'Authorization: Bearer {token}' \\\n"
+            f"    '{base}/send?to=33612345678&text=Hello+from+Relais'\n\n"
+            "Then see its delivery report:\n\n"
+            f"  curl -H 'Accept: application/json' -H 'Authorization: Bearer {token}' "
+            f"{base}/campaigns\n"
+        )
+    sys.stdout.flush()
+    os.environ["RELAIS_ROLE"] = Role.API.value  # granian's workers read it
+    serve_with_delivery(
+        lambda: serve_http(settings, workers),
+        delivery=role is Role.ALL,  # with RELAIS_DISPATCHER=false it still runs retention
+    )
+
+
+def serve_http(settings: Settings, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    os.environ.setdefault("RELAIS_DATABASE_URL", settings.database_url)
+    Granian(
+        "relais.server.background:app_from_env",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        workers=workers,
+        log_access=False,
+    ).serve()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,29 @@
+"""`relais serve --role delivery`: a process without HTTP that delivers: the dispatcher and
+its connectors, the webhook sender, retention and recovery. On one machine `relais serve`
+starts one beside its API workers; on PostgreSQL any number may run, on any machine."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import uvloop
+
+from relais.config import Settings
+from relais.server.background import running
+from relais.services.platform import Platform
+
+
+async def deliver_until_stopped(settings: Settings) -> None:
+    """Deliver until SIGTERM or SIGINT, then stop cleanly (in-flight work settled)."""
+    platform = Platform.open(settings)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    async with running(platform, delivery=True):
+        await stopped.wait()
+
+
+def run_delivery(settings: Settings) -> None:
+    uvloop.run(deliver_until_stopped(settings))
