@@ -300,3 +300,24 @@ async def test_connector_definitions_apply_without_restart(platform):
         await wait_until(lambda: running({"simulator"}))
     finally:
         await dispatcher.stop()
+
+
+async def test_receipts_applied_together_are_all_counted(platform):
+    """The count behind relais_receipts_applied_total, on PostgreSQL too (where executemany
+    reports no row count)."""
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(3)))
+    now = to_ms(datetime.now(UTC))
+    claimed = await claim(platform, now)
+    sent = [
+        outbound.SubmitOutcome(m.id, "sim", MessageStatus.SENT, carrier_ids=(f"c{m.id}",))
+        for m in claimed
+    ]
+    await platform.db.write(lambda conn: outbound.record_submits(conn, sent, now_ms=now))
+    receipts = [
+        outbound.Receipt("sim", (f"c{m.id}",), MessageStatus.DELIVERED, now + 1) for m in claimed
+    ]
+    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, receipts))
+    assert moved == 3
+    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, receipts))
+    assert moved == 0

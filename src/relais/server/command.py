@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import errno
 import os
+import socket
 import sys
+from importlib.metadata import version
 from typing import Annotated
 
 import typer
@@ -19,6 +22,34 @@ from relais.server.delivery import run_delivery
 from relais.server.supervisor import serve_with_delivery
 from relais.store.migrate import upgrade
 
+# What `relais serve --help` lists: every variable the server reads (config.py has them all).
+ENVIRONMENT_HELP = (
+    "Settings come from the environment: RELAIS_DATABASE_URL (sqlite:///relais.db), "
+    "RELAIS_HOST and RELAIS_PORT (127.0.0.1, 8080), RELAIS_ROLE, RELAIS_API_WORKERS, "
+    "RELAIS_DEFAULT_FORMAT, RELAIS_DISPATCHER, RELAIS_BUILTIN_SIMULATOR, "
+    "RELAIS_SIMULATOR_RECEIPT_DELAY_MS, RELAIS_SIMULATOR_OUTCOMES, RELAIS_MAX_PARTS, "
+    "RELAIS_SHORT_LINK_BASE, RELAIS_WEBHOOK_ALLOW_PRIVATE, RELAIS_TRUSTED_PROXIES and the "
+    "others README.md lists."
+)
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"relais {version('relais')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def program(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Relais SMS platform."""
+
 
 class Role(enum.StrEnum):
     ALL = "all"
@@ -26,7 +57,7 @@ class Role(enum.StrEnum):
     DELIVERY = "delivery"
 
 
-@app.command()
+@app.command(epilog=ENVIRONMENT_HELP)
 def serve(
     demo: Annotated[bool, typer.Option(help="Create a demo account and print a token")] = False,
     role: Annotated[
@@ -45,15 +76,16 @@ def serve(
 ) -> None:
     """Run Relais: the HTTP API in worker processes and, beside them, a process that
     delivers (connectors, the carrier simulator, webhooks)."""
-    settings = Settings.from_env()
-    if migrate:
-        try:
+    try:
+        settings = Settings.from_env()
+        if migrate:
             asyncio.run(upgrade(settings.database_url))
-        except RelaisError as exc:
-            raise fail(exc.detail) from None
+    except RelaisError as exc:
+        raise fail(exc.detail) from None
     if role is Role.DELIVERY:
         run_delivery(settings)
         return
+    refuse_busy_port(settings.host, settings.port)
     if demo:
         token = run(ensure_demo_account)
         base = f"http://{settings.host}:{settings.port}"
@@ -75,6 +107,23 @@ def serve(
     )
 
 
+def refuse_busy_port(host: str, port: int) -> None:
+    """Granian listens with SO_REUSEPORT: a second server on a busy port would start and
+    share the traffic, maybe with another database. Say so and stop instead."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise fail(
+                    f"port {port} on {host} is already in use (another relais serve?): "
+                    "stop it or set RELAIS_PORT"
+                ) from None
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def serve_http(settings: Settings, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
@@ -93,4 +142,8 @@ def serve_http(settings: Settings, workers: int) -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except RelaisError as exc:  # a setting read before a command's own handling
+        typer.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -76,6 +77,29 @@ def storage_errors() -> Iterator[None]:
         raise
     except (SQLAlchemyError, OSError) as exc:
         raise StorageError(f"database error: {type(exc).__name__}") from exc
+
+
+@contextlib.contextmanager
+def opening(url: str) -> Iterator[None]:
+    """Reaching a database for the first time: a failure says which database (password
+    masked) and why, in the driver's words, so an operator knows what to fix."""
+    try:
+        yield
+    except RelaisError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        raise StorageError(f"cannot use the database {where}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    root = exc
+    while (cause := getattr(root, "orig", None) or root.__cause__) is not None:
+        root = cause
+    if isinstance(root, OSError) and root.errno:
+        return os.strerror(root.errno).lower()
+    text = str(root).strip().splitlines()
+    return text[0][:200] if text else type(root).__name__
 
 
 def retryable(exc: BaseException) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from relais.store.database import async_url, sqlite_path, storage_errors
+from relais.store.database import async_url, opening, sqlite_path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,7 +29,7 @@ def _upgrade(connection: Connection, revision: str = "head") -> None:
 async def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to call on every start."""
     path = sqlite_path(url)
-    with storage_errors():
+    with opening(url):
         if path is not None:
             engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
             with engine.begin() as conn:

@@ -211,6 +211,19 @@ def _finish(
     A destination found invalid (by a receipt, or by the carrier refusing the submit) marks
     the list contact the message was merged from as NPAI (PUT /list/:id/npai/clear then
     moves it to the NPAI list). Only this rare status pays for that update."""
+    if not conn.dialect.supports_sane_multi_rowcount:
+        # asyncpg reports no row count for executemany: keep the rows that will move (locked,
+        # so the count stays true), and count those.
+        movable = set(
+            conn.execute(
+                select(messages.c.id)
+                .where(messages.c.id.in_([m for m, _, _ in rows]), _may_become(status))
+                .with_for_update()
+            ).scalars()
+        )
+        rows = [row for row in rows if row[0] in movable]
+        if not rows:
+            return 0
     if reported is not None:
         reported += moves_to_report(conn, status, rows)
     result = conn.execute(
@@ -226,7 +239,7 @@ def _finish(
     )
     if status is MessageStatus.INVALID_DESTINATION:
         _mark_npai_contacts(conn, [m for m, _, _ in rows])
-    return max(result.rowcount, 0)
+    return len(rows) if result.rowcount < 0 else result.rowcount
 
 
 def _mark_npai_contacts(conn: Connection, message_ids: list[int]) -> None:

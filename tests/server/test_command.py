@@ -1,0 +1,69 @@
+"""What a newcomer meets at `relais serve` and the first commands: one `error:` line that says
+what to fix (never a traceback), a refusal to share a busy port, the version, and a help
+that names the settings."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from tests.support import free_port
+
+
+def relais(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relais", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+def test_a_busy_port_is_refused_not_shared(database_url: str):
+    port = free_port()
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as granian listens
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = relais("serve", RELAIS_DATABASE_URL=database_url, RELAIS_PORT=str(port))
+    assert f"port {port}" in one_error_line(done)
+
+
+@pytest.mark.parametrize("command", [("serve",), ("account", "list")])
+def test_a_setting_that_is_not_a_number_is_named(tmp_path, command):
+    done = relais(*command, RELAIS_DATABASE_URL=f"sqlite:///{tmp_path}/r.db", RELAIS_PORT="abc")
+    assert "RELAIS_PORT" in one_error_line(done)
+
+
+def test_an_unreachable_database_is_named_with_its_password_masked():
+    port = free_port()  # nothing listens there
+    url = f"postgresql://relais:hunter2@127.0.0.1:{port}/relais"
+    for command in (("serve",), ("account", "list"), ("migrate",)):
+        line = one_error_line(relais(*command, RELAIS_DATABASE_URL=url))
+        assert f"127.0.0.1:{port}/relais" in line and "refused" in line, line
+        assert "hunter2" not in line
+
+
+def test_version_is_printed():
+    done = relais("--version")
+    assert done.returncode == 0 and done.stdout.startswith("relais "), done
+    assert done.stdout.split()[1][0].isdigit()
+
+
+def test_serve_help_names_the_settings_it_reads():
+    done = relais("serve", "--help", COLUMNS="200")
+    assert done.returncode == 0, done
+    for variable in ("RELAIS_DATABASE_URL", "RELAIS_PORT", "RELAIS_ROLE", "RELAIS_API_WORKERS"):
+        assert variable in done.stdout
