@@ -142,6 +142,10 @@ class Settings:
     webhook_allow_private: bool = False
     # Where tracked short links point (`<base>/<code>`); None: the server's own address.
     short_link_base: str | None = None
+    # The largest request body a route reads (docs/security.md): sends and every other
+    # route, and the routes that import contacts into lists.
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_import_body_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -163,6 +167,8 @@ class Settings:
             simulator_outcomes=parse_outcome_mix(outcomes) if outcomes else {"delivered": 1.0},
             simulator_seed=int(seed) if seed else None,
             max_parts=_env_int(env, "RELAIS_MAX_PARTS", 10),
+            max_body_bytes=_env_int(env, "RELAIS_MAX_BODY_BYTES", 8 * 1024 * 1024),
+            max_import_body_bytes=_env_int(env, "RELAIS_MAX_IMPORT_BODY_BYTES", 64 * 1024 * 1024),
             builtin_simulator=_env_bool(env, "RELAIS_BUILTIN_SIMULATOR", True),
             validity_hours=_env_int(env, "RELAIS_VALIDITY_HOURS", 48),
             bind_lease_seconds=_env_int(env, "RELAIS_BIND_LEASE_SECONDS", 15),

@@ -41,6 +41,10 @@ class MalformedXML(InvalidRequest):
     """The XML body cannot be parsed."""
 
 
+class BodyTooLarge(InvalidRequest):
+    """The request body is larger than this route accepts."""
+
+
 class MissingField(InvalidRequest):
     """A required field is missing."""
 

@@ -4,15 +4,17 @@ provider's dialect, so it speaks plain REST)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, overload
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from relais.api.request_body import has_body, read_body
 from relais.core.errors import (
     AuthenticationFailed,
+    BodyTooLarge,
     InsufficientCredits,
     InvalidField,
     InvalidRequest,
@@ -29,6 +31,7 @@ Handler = Callable[[Platform, str, Request, dict[str, Any]], Awaitable[tuple[int
 
 MAX_BODY = 1_000_000
 _STATUS: tuple[tuple[type[RelaisError], int, str], ...] = (
+    (BodyTooLarge, 413, "payload_too_large"),
     (InvalidRequest, 400, "invalid_request"),
     (AuthenticationFailed, 401, "unauthorized"),
     (NotFound, 404, "not_found"),
@@ -52,14 +55,14 @@ def _failure(exc: RelaisError) -> Response:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    if not has_body(request):
+        return {}
+    raw = await read_body(request, MAX_BODY)
     if not raw.strip():
         return {}
-    if len(raw) > MAX_BODY:
-        raise InvalidField("The body is larger than 1 MB")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = orjson.loads(raw)  # nesting deeper than 1024 is a decode error, not a crash
+    except orjson.JSONDecodeError as exc:
         raise MalformedJSON(f"The body is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise MalformedJSON("The body must be a JSON object")

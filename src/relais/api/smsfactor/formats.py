@@ -41,14 +41,20 @@ def reply_format(accept: str | None, default: str) -> str:
 # --- reading --------------------------------------------------------------------------
 
 
-def _element_to_value(element: Element) -> Any:
+# Deeper XML than any SMSFactor request needs is refused (-2), before recursion runs out.
+MAX_XML_DEPTH = 32
+
+
+def _element_to_value(element: Element, depth: int = 0) -> Any:
+    if depth > MAX_XML_DEPTH:
+        raise MalformedXML(f"The XML body is nested deeper than {MAX_XML_DEPTH} elements")
     children = list(element)
     text = (element.text or "").strip()
     if not children and not element.attrib:
         return text
     node: dict[str, Any] = dict(element.attrib)
     for child in children:
-        value = _element_to_value(child)
+        value = _element_to_value(child, depth + 1)
         if child.tag in node:
             existing = node[child.tag]
             if isinstance(existing, list):

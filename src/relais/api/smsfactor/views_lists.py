@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from relais.api.smsfactor.endpoint import endpoint, int_param, path_id, resource_id
+from relais.api.smsfactor.endpoint import endpoint, import_endpoint, int_param, path_id, resource_id
 from relais.api.smsfactor.formats import XmlItems
 from relais.api.smsfactor.translate import as_list, named_text, text_field
 from relais.core.errors import InvalidField, MissingField
@@ -74,7 +74,7 @@ def _contact_fields(row: ContactRow) -> dict[str, Any]:
     return fields
 
 
-@endpoint
+@import_endpoint
 async def post_list(platform, account, request, body):
     spec = body.get("list")
     if not isinstance(spec, dict):
