@@ -18,6 +18,7 @@ from relais.core.errors import (
     InvalidField,
     RelaisError,
 )
+from relais.core.text import refuse_control_characters
 from relais.services.operator_actions import operator_write
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
@@ -97,6 +98,7 @@ async def create_account(
         raise InvalidField("Credits cannot be negative")
     if len(company) > 100:
         raise InvalidField("The company name has at most 100 characters")
+    refuse_control_characters(company, "The company name")
     country = validate_country(country)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
 

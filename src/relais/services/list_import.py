@@ -18,6 +18,11 @@ from relais.core.errors import InvalidField
 from relais.core.instant import from_ms, to_ms
 from relais.core.phone import normalize_recipient
 from relais.core.schedule import format_paris
+from relais.core.text import (
+    has_control_characters,
+    refuse_control_characters,
+    strip_control_characters,
+)
 from relais.services.lists import delete_list, list_not_found, on_own_list
 from relais.services.platform import AccountRef, Platform
 from relais.store import lists as store
@@ -92,14 +97,22 @@ class _Batcher:
                     list_id,
                     found.msisdn,
                     found.country,
-                    info1 or None,
-                    info2 or None,
-                    info3 or None,
-                    info4 or None,
+                    _info(info1),
+                    _info(info2),
+                    _info(info3),
+                    _info(info4),
                     now_ms,
                 )
             )
         return out, submitted, invalid, duplicates
+
+
+def _info(value: str | None) -> str | None:
+    """A contact's info as stored: a file's stray control characters are dropped (the API
+    refuses them before they get here)."""
+    if not value:
+        return None
+    return strip_control_characters(value) if has_control_characters(value) else value
 
 
 def _checked(contacts: Sequence[NewContact]) -> Sequence[NewContact]:
@@ -117,7 +130,7 @@ def _checked(contacts: Sequence[NewContact]) -> Sequence[NewContact]:
 
 def _list_name(name: str | None, now_ms: int) -> str:
     """The name as given, or, as SMSFactor does, the creation date when none is given."""
-    name = (name or "").strip()
+    name = refuse_control_characters((name or "").strip(), "The list name")
     if len(name) > MAX_NAME:
         raise InvalidField(f"The list name is longer than {MAX_NAME} characters")
     return name or format_paris(from_ms(now_ms))

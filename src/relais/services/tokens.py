@@ -21,6 +21,7 @@ from relais.core.errors import (
     TokenExpired,
 )
 from relais.core.instant import to_ms
+from relais.core.text import refuse_control_characters
 from relais.services.accounts import account_ref, refuse_suspended
 from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
@@ -125,6 +126,7 @@ async def create_token(
     """A new API token; its value is returned once and only its digest is stored."""
     if not isinstance(name, str) or len(name) > MAX_NAME:
         raise InvalidField(f"name must be a text of at most {MAX_NAME} characters")
+    refuse_control_characters(name, "name")
     ttl = validate_ttl(ttl)
     ips = validate_allowed_ips(allowed_ips)
     value = "rl_" + secrets.token_urlsafe(32)

@@ -23,6 +23,7 @@ from relais.core.errors import (
     NotFound,
     RelaisError,
 )
+from relais.core.text import refuse_control_characters_in
 from relais.services.operators import authenticate_operator
 from relais.services.platform import Platform
 
@@ -66,6 +67,7 @@ async def _body(request: Request) -> dict[str, Any]:
         raise MalformedJSON(f"The body is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise MalformedJSON("The body must be a JSON object")
+    refuse_control_characters_in(body)
     return body
 
 

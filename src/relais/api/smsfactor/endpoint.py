@@ -17,6 +17,7 @@ from relais.api.smsfactor.replies import error_payload, failure, ok, reply
 from relais.core.errors import BodyTooLarge, InvalidField, NotFound, RelaisError
 from relais.core.instant import to_ms
 from relais.core.schedule import PARIS
+from relais.core.text import refuse_control_characters_in
 from relais.services.platform import AccountRef, Platform
 
 Handler = Callable[[Platform, AccountRef, Request, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -42,11 +43,25 @@ def _framed(handler: Handler, *, imports: bool) -> Callable[[Request], Awaitable
         async def read() -> dict[str, Any]:
             if not has_body(request):
                 return {}
-            raw = await read_body(request, limit)
             content_type = request.headers.get("content-type")
-            return await parse(lambda body: parse_body(content_type, body), raw)
+
+            def parsed(raw: bytes) -> dict[str, Any]:
+                body = parse_body(content_type, raw)
+                # JSON escapes control characters (\u0000) and XML cannot hold them at all:
+                # JSON that escapes nothing and holds no U+FFFE/U+FFFF, or XML, need no search.
+                if (
+                    b"\\u" in raw
+                    or b"\xef\xbf\xbe" in raw
+                    or b"\xef\xbf\xbf" in raw
+                    or raw.lstrip()[:1] not in (b"{", b"<")
+                ):
+                    refuse_control_characters_in(body)
+                return body
+
+            return await parse(parsed, await read_body(request, limit))
 
         try:
+            refuse_control_characters_in(dict(request.query_params))
             body: dict[str, Any] = {}
             # Credentials in headers or the query are checked before the body is read.
             if has_header_credentials(request):
