@@ -56,7 +56,9 @@ INFO: Final[dict[str, str]] = {
 }
 
 # The codes whose cause varies: their error-info names it after the table's text.
-_DETAILED: Final = frozenset({INVALID_REQUEST, INVALID_MOBILE, INVALID_TEXT, INVALID_REFERENCE})
+_DETAILED: Final = frozenset(
+    {INVALID_REQUEST, INVALID_ACTION, INVALID_MOBILE, INVALID_TEXT, INVALID_REFERENCE}
+)
 
 # A recipient screened out of a send (core.screening counters) -> the failure it answers.
 SCREENED: Final[dict[str, str]] = {
