@@ -1,6 +1,7 @@
 """An account's Skycore settings, set by the operator (operator API, `relais skycore set`):
 "Enforce Campaign Check" (a `sendsms` must name a campaign its recipient is subscribed to)
-and the postback URL (where the account's MT and MO postbacks go). Changes are audited."""
+and the postback URL (where the account's MT and MO postbacks go, as webhooks of their own
+types: core.skycore_postbacks). Changes are audited."""
 
 from __future__ import annotations
 
@@ -85,6 +86,9 @@ async def set_settings(
     def change(conn: Connection, now_ms: int) -> SkycoreSettings:
         _require_account(conn, account_id)
         store.change_settings(conn, account_id=account_id, values=values, now_ms=now_ms)
+        if "postback_url" in values:
+            url = str(values["postback_url"])
+            store.set_postback_webhooks(conn, account_id=account_id, url=url, now_ms=now_ms)
         return _read(conn, account_id)
 
     return await operator_write(

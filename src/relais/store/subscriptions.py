@@ -13,9 +13,11 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from relais.core.skycore_postbacks import TYPES as POSTBACK_TYPES
 from relais.store import account_settings
+from relais.store import webhooks as webhook_store
 from relais.store.tables import campaign_subscriptions as subs
-from relais.store.tables import skycore_settings
+from relais.store.tables import skycore_settings, webhooks
 
 ENDED_BY_API = "api"
 ENDED_BY_STOP = "stop"
@@ -129,3 +131,32 @@ def change_settings(
     account_settings.change_settings(
         conn, skycore_settings, account_id=account_id, values=values, now_ms=now_ms
     )
+
+
+def set_postback_webhooks(conn: Connection, *, account_id: int, url: str, now_ms: int) -> None:
+    """Keep the account's postback URL as one live webhook per postback type (the outbox
+    delivers their events); "" deletes them with their pending events."""
+    found = dict(
+        conn.execute(
+            select(webhooks.c.type, webhooks.c.id).where(
+                webhooks.c.account_id == account_id, webhooks.c.type.in_(POSTBACK_TYPES)
+            )
+        ).all()
+    )
+    for kind in POSTBACK_TYPES:
+        webhook_id = found.get(kind)
+        if not url:
+            if webhook_id is not None:
+                webhook_store.delete_webhook(
+                    conn, account_id=account_id, webhook_id=webhook_id, postback=True
+                )
+        elif webhook_id is None:
+            webhook_store.insert_webhook(
+                conn, account_id=account_id, type=kind, url=url, signature=None, now_ms=now_ms
+            )
+        else:
+            conn.execute(
+                update(webhooks)
+                .where(webhooks.c.id == webhook_id)
+                .values(url=url, status=webhook_store.LIVE)
+            )
