@@ -29,6 +29,13 @@ async def test_skycore_show_and_set(database_url, platform):
         "https://hooks.example/sky",
     )
     assert url.stdout == "enforce_campaign_check on\npostback_url https://hooks.example/sky\n"
+    shown = relais(database_url, "skycore", "show", "--email", customer.email)
+    lines = shown.stdout.splitlines()
+    assert lines[:2] == ["enforce_campaign_check on", "postback_url https://hooks.example/sky"]
+    assert [line.split()[2:] for line in lines[2:]] == [
+        ["SKYCORE_MO", "live", "pending=0", "delivered=0", "failed=0"],
+        ["SKYCORE_MT", "live", "pending=0", "delivered=0", "failed=0"],
+    ]
     off = relais(
         database_url, "skycore", "set", "--email", customer.email, "--no-enforce-campaign-check"
     )

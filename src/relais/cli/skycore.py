@@ -1,6 +1,6 @@
 """`relais skycore show|set`: an account's Skycore settings (Enforce Campaign Check, the
-postback URL). Both print `FIELD VALUE` lines; `set` changes only what it is given and is
-audited as `cli:USER`."""
+postback URL). Both print `FIELD VALUE` lines, `show` then its postback webhooks; `set`
+changes only what it is given and is audited as `cli:USER`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from relais.cli.common import cli_actor, fail, run
-from relais.services import accounts, skycore_settings
+from relais.services import accounts, skycore_settings, webhook_outbox
 from relais.services.platform import Platform
 from relais.services.skycore_settings import SkycoreSettings
 
@@ -25,13 +25,29 @@ def _echo(settings: SkycoreSettings) -> None:
 
 @skycore_app.command("show")
 def skycore_show(email: Email) -> None:
-    """Print the account's Skycore settings."""
+    """Print the account's Skycore settings, then one line per postback webhook: its id
+    (for `relais webhook replay`), type, status and its events by status."""
 
-    async def action(p: Platform) -> SkycoreSettings:
+    async def action(p: Platform) -> tuple[SkycoreSettings, list[str]]:
         account = await accounts.find_account(p, email=email)
-        return await skycore_settings.get_settings(p, account_id=account.id)
+        found = await skycore_settings.get_settings(p, account_id=account.id)
+        hooks = await skycore_settings.postback_webhooks(p, account_id=account.id)
+        counts = await webhook_outbox.event_counts(p, webhook_ids=[h[0] for h in hooks])
+        lines = []
+        for webhook_id, kind, status in hooks:
+            by_status = counts.get(webhook_id, {})
+            lines.append(
+                f"postback_webhook {webhook_id} {kind} {status} "
+                f"pending={by_status.get('pending', 0)} "
+                f"delivered={by_status.get('delivered', 0)} "
+                f"failed={by_status.get('failed', 0)}"
+            )
+        return found, lines
 
-    _echo(run(action))
+    found, lines = run(action)
+    _echo(found)
+    for line in lines:
+        typer.echo(line)
 
 
 @skycore_app.command("set")

@@ -99,3 +99,9 @@ async def set_settings(
         account_id=account_id,
         details=values,
     )
+
+
+async def postback_webhooks(platform: Platform, *, account_id: int) -> list[tuple[int, str, str]]:
+    """(webhook id, type, status) of the account's postback URL, for the operator (the ids
+    `relais webhook replay` takes)."""
+    return await platform.db.read(lambda conn: store.postback_webhooks(conn, account_id=account_id))

@@ -160,3 +160,13 @@ def set_postback_webhooks(conn: Connection, *, account_id: int, url: str, now_ms
                 .where(webhooks.c.id == webhook_id)
                 .values(url=url, status=webhook_store.LIVE)
             )
+
+
+def postback_webhooks(conn: Connection, *, account_id: int) -> list[tuple[int, str, str]]:
+    """(id, type, status) of the account's postback webhooks, by type."""
+    rows = conn.execute(
+        select(webhooks.c.id, webhooks.c.type, webhooks.c.status)
+        .where(webhooks.c.account_id == account_id, webhooks.c.type.in_(POSTBACK_TYPES))
+        .order_by(webhooks.c.type)
+    )
+    return [(row.id, row.type, row.status) for row in rows]
