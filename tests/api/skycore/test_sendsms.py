@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.api.skycore.support import MOBILE, MSISDN, PATH, call, sms
 from tests.support import fetch_all
 
-from relais.services import credits
+from relais.services import account_policy, credits
 from relais.store.tables import campaigns, messages
 
 SEED_EXAMPLE_1 = {
@@ -49,6 +49,40 @@ async def test_seed_example_2_succeeds_with_mask_and_tracked_link(client, custom
     [row] = await fetch_all(platform, select(campaigns.c.text, campaigns.c.sender))
     # The mask is cut to 11 characters; the link became a tracked short link.
     assert row == ("Visit <-short-> for more info.", "Dunder Miff")
+
+
+SEED_EXAMPLE_2_AS_CURL_SENDS_IT = b"""
+{
+"action": "sendsms",
+"message-text": "Visit https://www.fakeurl.com/ for more info.",
+"to": "+12025550123",
+"from": "00000",
+"from-mask": "Dunder Mifflin",
+"campaign-ref": "campaign2345",
+"click-tracking": true
+}"""
+
+
+async def test_seed_example_2_byte_for_byte_as_curl_posts_it(client, customer):
+    reply = await client.post(
+        PATH,
+        content=SEED_EXAMPLE_2_AS_CURL_SENDS_IT,
+        headers={"x-api-key": customer.token, "content-type": "application/json"},
+    )
+    assert reply.status_code == 200
+    assert reply.json()["status"] == "Success", reply.json()
+    assert reply.json()["to"] == MOBILE
+
+
+async def test_a_send_held_for_moderation_is_accepted_and_says_so(client, customer, platform):
+    await account_policy.add_moderation_rule(
+        platform, actor="test", account_id=customer.account.id, kind="word", value="casino"
+    )
+    reply = await call(client, customer.token, sms(**{"message-text": "Casino night!"}))
+    assert reply["status"] == "Success"
+    assert reply["status-details"] == "SMS request accepted and held for review before delivery"
+    [row] = await fetch_all(platform, select(messages.c.status))
+    assert row[0] == "held"
 
 
 async def test_the_send_is_billed_like_any_other(client, customer, platform):
