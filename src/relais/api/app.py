@@ -16,6 +16,9 @@ from relais.api.operator.endpoint import error_response
 from relais.api.operator.routes import routes as operator_routes
 from relais.api.paths import CollapseSlashes
 from relais.api.short_links import routes as short_link_routes
+from relais.api.skycore.codes import INVALID_REQUEST as SKYCORE_INVALID_REQUEST
+from relais.api.skycore.replies import bare_failure as skycore_failure
+from relais.api.skycore.routes import routes as skycore_routes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
 from relais.api.smsfactor.routes import routes as smsfactor_routes
@@ -26,9 +29,17 @@ def _is_operator(request: Request) -> bool:
     return request.url.path == "/operator" or request.url.path.startswith("/operator/")
 
 
+def _is_skycore(request: Request) -> bool:
+    return request.url.path == "/skycore" or request.url.path.startswith("/skycore/")
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     if _is_operator(request):
         return error_response(404, "not_found", f"No route {request.url.path}")
+    if _is_skycore(request):
+        return skycore_failure(
+            SKYCORE_INVALID_REQUEST, f"No route {request.url.path}.", http_status=404
+        )
     platform: Platform = request.app.state.platform
     fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
     return reply(
@@ -42,6 +53,12 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     if _is_operator(request):
         return error_response(
             405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}"
+        )
+    if _is_skycore(request):
+        return skycore_failure(
+            SKYCORE_INVALID_REQUEST,
+            f"{request.method} is not allowed on {request.url.path}; use POST.",
+            http_status=405,
         )
     platform: Platform = request.app.state.platform
     fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
@@ -72,6 +89,7 @@ def create_app(
             Route("/metrics", metrics, methods=["GET"]),
             *short_link_routes,
             *smsfactor_routes,
+            *skycore_routes,
             *operator_routes,
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

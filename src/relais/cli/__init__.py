@@ -14,6 +14,7 @@ from relais.cli import operator as operator_cli
 from relais.cli.common import cli_actor, fail
 from relais.cli.lists import list_app
 from relais.cli.retention import retention_app
+from relais.cli.skycore import skycore_app
 from relais.cli.webhooks import webhook_app
 from relais.config import Settings
 from relais.core.errors import RelaisError
@@ -35,6 +36,7 @@ app.add_typer(connectors_cli.route_app, name="route")
 app.add_typer(retention_app, name="retention")
 app.add_typer(list_app, name="list")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(skycore_app, name="skycore")
 add_simulator_command(app)
 
 DEMO_EMAIL = "demo@relais.local"

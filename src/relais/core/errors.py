@@ -10,6 +10,8 @@ Every error Relais raises on purpose descends from `RelaisError`; foreign errors
     - InvalidField
     - InvalidDelay
     - InvalidSender
+    - NotSubscribed ........... the number is not subscribed to the campaign named
+    - OptedOut ................ the number sent STOP or was blacklisted
   + AuthenticationFailed ...... no or wrong credentials, or a disabled account
   + InsufficientCredits ....... the balance does not cover the cost
   + NotFound .................. the resource does not exist for this account
@@ -59,6 +61,14 @@ class InvalidDelay(InvalidRequest):
 
 class InvalidSender(InvalidRequest):
     """The sender must be at most 11 letters and digits, or a phone number."""
+
+
+class NotSubscribed(InvalidRequest):
+    """The number is not subscribed to this campaign."""
+
+
+class OptedOut(InvalidRequest):
+    """The number opted out (STOP) or is on the account's blacklist."""
 
 
 class AuthenticationFailed(RelaisError):

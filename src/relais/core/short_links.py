@@ -15,6 +15,7 @@ the parts priced at sending are the parts sent.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -29,6 +30,7 @@ __all__ = [
     "ShortLinks",
     "check_links",
     "fill_placeholders",
+    "placeholders_for_urls",
 ]
 
 CODE_LENGTH: Final = 7
@@ -42,6 +44,10 @@ _HALF_BITS: Final = 20
 _HALF_MASK: Final = (1 << _HALF_BITS) - 1
 _DOMAIN: Final = 1 << (2 * _HALF_BITS)
 _ROUNDS: Final = 4
+# A written URL: http(s):// up to the next space; punctuation that ends a sentence is not
+# part of it ("Visit https://a.example/." links to https://a.example/).
+_URL: Final = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_TRAILING: Final = ".,;:!?)]}'"
 
 
 def check_links(text: str, links: Sequence[str]) -> tuple[str, ...]:
@@ -60,6 +66,22 @@ def check_links(text: str, links: Sequence[str]) -> tuple[str, ...]:
             raise InvalidField(f"A link is at most {MAX_URL_LENGTH} characters")
         check_url(link, what="A link")
     return tuple(links)
+
+
+def placeholders_for_urls(text: str) -> tuple[str, tuple[str, ...]]:
+    """The text with each http(s) URL written in it (the first MAX_LINKS) replaced by a
+    `<-short->` placeholder, and those URLs in order: click tracking of a plain text."""
+    links: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(0)
+        kept = url.rstrip(_TRAILING)
+        if len(links) >= MAX_LINKS or not kept.partition("://")[2]:
+            return url
+        links.append(kept)
+        return SHORT_LINK_PLACEHOLDER + url[len(kept) :]
+
+    return _URL.sub(replace, text), tuple(links)
 
 
 def fill_placeholders(text: str, values: Sequence[str]) -> str:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, select
 
 from relais.core.events import EventType
+from relais.core.skycore_postbacks import MT_TYPE as POSTBACK_MT
 from relais.core.status import PREDECESSORS, MessageStatus
-from relais.store.tables import messages, webhooks
+from relais.store.tables import campaigns, messages, webhooks
 from relais.store.webhooks import LIVE
 
 
@@ -25,6 +26,8 @@ class DlrTarget:
     gsmsmsid: str | None
     campaign_id: int
     webhook_ids: tuple[int, ...]
+    # The account's postback URL (Skycore MT postbacks, core.skycore_postbacks), if live.
+    postback_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +40,14 @@ class StatusChange:
     target: DlrTarget
 
 
-def _watched(conn: Connection, selected: ColumnElement[bool]) -> dict[int, tuple[str, DlrTarget]]:
+def _watched(
+    conn: Connection, selected: ColumnElement[bool], *, dlr: bool = True
+) -> dict[int, tuple[str, DlrTarget]]:
     """The current status and DLR target of the `selected` messages whose account has a live
-    DLR webhook, locked on PostgreSQL until commit so the change seen is the change made.
-    Nothing for accounts without one: this costs one probe of the (small) webhooks table."""
+    DLR webhook or postback URL (only the latter when not `dlr`), locked on PostgreSQL until
+    commit so the change seen is the change made. Nothing for accounts without one: this
+    costs one probe of the (small) webhooks table."""
+    types = [EventType.DLR.value, POSTBACK_MT] if dlr else [POSTBACK_MT]
     query = (
         select(
             messages.c.id,
@@ -51,11 +58,12 @@ def _watched(conn: Connection, selected: ColumnElement[bool]) -> dict[int, tuple
             messages.c.gsmsmsid,
             messages.c.campaign_id,
             webhooks.c.id.label("webhook_id"),
+            webhooks.c.type.label("webhook_type"),
         )
         .join(webhooks, webhooks.c.account_id == messages.c.account_id)
         .where(
             selected,
-            webhooks.c.type == EventType.DLR.value,
+            webhooks.c.type.in_(types),
             webhooks.c.status == LIVE,
         )
         .order_by(messages.c.id, webhooks.c.id)
@@ -65,23 +73,38 @@ def _watched(conn: Connection, selected: ColumnElement[bool]) -> dict[int, tuple
     found: dict[int, tuple[str, DlrTarget]] = {}
     for row in conn.execute(query):
         known = found.get(row.id)
-        hooks = (*known[1].webhook_ids, row.webhook_id) if known else (row.webhook_id,)
+        hooks = known[1].webhook_ids if known else ()
+        postbacks = known[1].postback_ids if known else ()
+        if row.webhook_type == POSTBACK_MT:
+            postbacks = (*postbacks, row.webhook_id)
+        else:
+            hooks = (*hooks, row.webhook_id)
         target = DlrTarget(
-            row.account_id, row.destination, row.country, row.gsmsmsid, row.campaign_id, hooks
+            row.account_id,
+            row.destination,
+            row.country,
+            row.gsmsmsid,
+            row.campaign_id,
+            hooks,
+            postbacks,
         )
         found[row.id] = (row.status, target)
     return found
 
 
 def moves_to_report(
-    conn: Connection, status: MessageStatus, rows: Sequence[tuple[int, int, str | None]]
+    conn: Connection,
+    status: MessageStatus,
+    rows: Sequence[tuple[int, int, str | None]],
+    *,
+    dlr: bool = True,
 ) -> list[StatusChange]:
     """Of (message id, done at, error) rows about to move to `status`, those a DLR webhook
-    must hear of (watched, and in a state `status` may follow), with what the event names.
-    Read before the update, in one statement."""
+    (unless not `dlr`) or a postback URL must hear of (watched, and in a state `status` may
+    follow), with what the event names. Read before the update, in one statement."""
     if not rows:
         return []
-    watched = _watched(conn, messages.c.id.in_([message_id for message_id, _, _ in rows]))
+    watched = _watched(conn, messages.c.id.in_([message_id for message_id, _, _ in rows]), dlr=dlr)
     allowed = {s.value for s in PREDECESSORS[status]}
     changes = []
     for message_id, done, _ in rows:
@@ -100,6 +123,16 @@ def expiries_to_report(
         StatusChange(message_id, MessageStatus.EXPIRED.value, now_ms, target)
         for message_id, (_, target) in _watched(conn, overdue).items()
     ]
+
+
+def campaign_senders(conn: Connection, campaign_ids: Sequence[int]) -> dict[int, str | None]:
+    """The sender of each campaign (what an MT postback names as `from`)."""
+    if not campaign_ids:
+        return {}
+    rows = conn.execute(
+        select(campaigns.c.id, campaigns.c.sender).where(campaigns.c.id.in_(set(campaign_ids)))
+    )
+    return {row.id: row.sender for row in rows}
 
 
 def live_webhooks(

@@ -2,7 +2,8 @@
 
 A reply belongs to the account that last wrote to its sender, and answers that message's
 campaign. A STOP puts its sender on that account's blacklist once, with the campaign it
-answered and, when the message was merged from a list contact, the contact's info1..4."""
+answered and, when the message was merged from a list contact, the contact's info1..4, and
+ends every campaign subscription of that number with that account (store.subscriptions)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from relais.store.lists import INFOS
 from relais.store.opt_outs import add_to_blacklist
+from relais.store.subscriptions import end_all as end_subscriptions
 from relais.store.tables import contacts, inbound_messages, messages
 
 
@@ -97,5 +99,8 @@ def record_inbound(conn: Connection, rows: Sequence[InboundRow]) -> list[LastMes
                 now_ms=row.received_at_ms,
                 campaign_id=last.campaign_id,
                 infos=contact_infos(conn, last.contact_id),
+            )
+            end_subscriptions(
+                conn, account_id=last.account_id, mobile=row.source, now_ms=row.received_at_ms
             )
     return answered

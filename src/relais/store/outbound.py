@@ -161,9 +161,13 @@ def record_submits(
     reported: list[StatusChange] | None = None,
 ) -> None:
     """Store what the connector answered; a status never moves backwards. `reported`
-    collects the final statuses a DLR webhook must hear of (see `_finish`)."""
+    collects the final statuses a DLR webhook must hear of (see `_finish`), and the moves to
+    `sent` a postback URL must hear of."""
     sent = [o for o in outcomes if o.status is MessageStatus.SENT]
     if sent:
+        if reported is not None:  # only postback URLs hear of `sent` (N201)
+            moves = [(o.message_id, now_ms, None) for o in sent]
+            reported += moves_to_report(conn, MessageStatus.SENT, moves, dlr=False)
         conn.execute(_SUBMITTED, [{"message_id": o.message_id, "now": now_ms} for o in sent])
         parts = [
             {

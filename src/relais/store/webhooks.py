@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from relais.core.skycore_postbacks import TYPES as POSTBACK_TYPES
 from relais.store.tables import webhook_attempts, webhook_events, webhooks
 
 # A webhook's status: live ones get events; a paused one (by its account, or after its
@@ -15,6 +16,9 @@ from relais.store.tables import webhook_attempts, webhook_events, webhooks
 LIVE = "live"
 PAUSED = "paused"
 STATUSES = (LIVE, PAUSED)
+# An account's postback URL is kept as webhooks of its own types (store.subscriptions); the
+# SMSFactor /webhook endpoints neither count, show, change nor delete those.
+_CUSTOMER_OWN = webhooks.c.type.not_in(POSTBACK_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +81,18 @@ def insert_webhook(
 
 def count_webhooks(conn: Connection, *, account_id: int) -> int:
     return conn.execute(
-        select(func.count()).select_from(webhooks).where(webhooks.c.account_id == account_id)
+        select(func.count())
+        .select_from(webhooks)
+        .where(webhooks.c.account_id == account_id, _CUSTOMER_OWN)
     ).scalar_one()
 
 
 def owned_webhook(conn: Connection, *, account_id: int, webhook_id: int) -> WebhookRow | None:
     """The webhook if it is this account's own (a parent's or a sub-account's is not)."""
     row = conn.execute(
-        select(*_COLUMNS).where(webhooks.c.id == webhook_id, webhooks.c.account_id == account_id)
+        select(*_COLUMNS).where(
+            webhooks.c.id == webhook_id, webhooks.c.account_id == account_id, _CUSTOMER_OWN
+        )
     ).first()
     return WebhookRow(*row) if row else None
 
@@ -96,7 +104,9 @@ def owner_of(conn: Connection, *, webhook_id: int) -> int | None:
 
 def account_webhooks(conn: Connection, *, account_id: int) -> list[WebhookRow]:
     rows = conn.execute(
-        select(*_COLUMNS).where(webhooks.c.account_id == account_id).order_by(webhooks.c.id)
+        select(*_COLUMNS)
+        .where(webhooks.c.account_id == account_id, _CUSTOMER_OWN)
+        .order_by(webhooks.c.id)
     )
     return [WebhookRow(*row) for row in rows]
 
@@ -108,19 +118,26 @@ def update_webhook(
     if changes:
         conn.execute(
             update(webhooks)
-            .where(webhooks.c.id == webhook_id, webhooks.c.account_id == account_id)
+            .where(webhooks.c.id == webhook_id, webhooks.c.account_id == account_id, _CUSTOMER_OWN)
             .values(**changes)
         )
     return owned_webhook(conn, account_id=account_id, webhook_id=webhook_id)
 
 
-def delete_webhook(conn: Connection, *, account_id: int, webhook_id: int) -> bool:
-    """Delete the account's webhook with its events and their attempts (no ON DELETE
-    CASCADE is declared). The webhook and its events are locked first (PostgreSQL), so an
-    event or attempt written meanwhile waits for this transaction instead of dangling."""
+def delete_webhook(
+    conn: Connection, *, account_id: int, webhook_id: int, postback: bool = False
+) -> bool:
+    """Delete the account's webhook (its postback URL's, with `postback`) with its events and
+    their attempts (no ON DELETE CASCADE is declared). The webhook and its events are locked
+    first (PostgreSQL), so an event or attempt written meanwhile waits for this transaction
+    instead of dangling."""
     locked = conn.execute(
         select(webhooks.c.id)
-        .where(webhooks.c.id == webhook_id, webhooks.c.account_id == account_id)
+        .where(
+            webhooks.c.id == webhook_id,
+            webhooks.c.account_id == account_id,
+            webhooks.c.type.in_(POSTBACK_TYPES) if postback else _CUSTOMER_OWN,
+        )
         .with_for_update()
     ).first()
     if locked is None:

@@ -27,6 +27,8 @@ from datetime import datetime
 
 from relais.core.events import EventType
 from relais.core.instant import to_ms
+from relais.core.skycore_postbacks import RETRY_SCHEDULE as POSTBACK_SCHEDULE
+from relais.core.skycore_postbacks import TYPES as POSTBACK_TYPES
 from relais.core.webhook_retry import (
     Outcome,
     classify_answer,
@@ -252,9 +254,14 @@ class WebhookSender:
             self.delivered += 1
             return Attempt(event, now_ms, latency_ms, http_code=code, delivered=True)
         self.failed_attempts += 1
+        schedule = (
+            POSTBACK_SCHEDULE
+            if event.type in POSTBACK_TYPES
+            else self.platform.settings.webhook_retry_schedule
+        )
         delay = next_attempt_delay(
             event.attempt,
-            self.platform.settings.webhook_retry_schedule,
+            schedule,
             retry_after=parse_retry_after(None if answer is None else answer.retry_after, now=now),
             jitter=self.rng.random(),
         )

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from relais.api.operator import views_accounts, views_platform
+from relais.api.operator import views_accounts, views_platform, views_skycore
 
-routes = [*views_accounts.routes, *views_platform.routes]
+routes = [*views_accounts.routes, *views_platform.routes, *views_skycore.routes]

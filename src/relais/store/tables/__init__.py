@@ -36,6 +36,7 @@ from relais.store.tables.sending import (
     message_parts,
     messages,
 )
+from relais.store.tables.subscriptions import campaign_subscriptions, skycore_settings
 from relais.store.tables.webhooks import webhook_attempts, webhook_events, webhooks
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "blacklist",
     "cache_epochs",
     "campaign_lists",
+    "campaign_subscriptions",
     "campaigns",
     "connector_leases",
     "connectors",
@@ -68,6 +70,7 @@ __all__ = [
     "process_reports",
     "retention_settings",
     "routes",
+    "skycore_settings",
     "webhook_attempts",
     "webhook_events",
     "webhooks",
