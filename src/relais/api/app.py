@@ -19,6 +19,7 @@ from relais.api.short_links import routes as short_link_routes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
 from relais.api.smsfactor.routes import routes as smsfactor_routes
+from relais.api.smspartner.routes import routes as smspartner_routes
 from relais.services.platform import Platform
 
 
@@ -72,6 +73,7 @@ def create_app(
             Route("/metrics", metrics, methods=["GET"]),
             *short_link_routes,
             *smsfactor_routes,
+            *smspartner_routes,
             *operator_routes,
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
