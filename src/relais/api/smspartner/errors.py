@@ -42,6 +42,9 @@ NO_NUMBER: Final = 55
 MALFORMED_JSON: Final = 90
 IP_NOT_ALLOWED: Final = 96
 QUEUE_PROBLEM: Final = 500
+# Status and cancellation reuse some numbers with meanings of their own (§2.7).
+EMPTY_LIST: Final = 5
+BAD_FORMAT: Final = 6
 
 MESSAGES: Final[dict[int, str]] = {
     API_KEY_REQUIRED: "Clé API requise",

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from relais.api.smspartner import views_send
+from relais.api.smspartner import views_account, views_bulk, views_send, views_status
 
 routes = [
     Mount(
         "/v1",
         routes=[
             Route("/send", views_send.send, methods=["GET", "POST"]),
+            Route("/bulk-send", views_bulk.bulk_send, methods=["POST"]),
+            Route("/message-cancel", views_status.message_cancel, methods=["GET"]),
+            Route("/message-status", views_status.message_status, methods=["GET"]),
+            Route("/multi-status", views_status.multi_status, methods=["POST"]),
+            Route("/bulk-status", views_status.bulk_status, methods=["GET"]),
+            Route("/bulk-status-by-tag", views_status.bulk_status_by_tag, methods=["GET"]),
+            Route("/me", views_account.me, methods=["GET"]),
         ],
     )
 ]

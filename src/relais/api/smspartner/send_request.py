@@ -101,49 +101,97 @@ def check_options(fields: Fields, problems: FieldErrors) -> tuple[str | None, st
     return tag, text(fields, "urlDlr"), gamme
 
 
-def read_send(fields: Fields, *, country: str, now: datetime, stop_notice: str) -> SendOrder:
-    """Check a `/v1/send` request in SMSPartner's order and build its Submission."""
-    entries = split_numbers(text(fields, "phoneNumbers"))
-    raw_message = fields.get("message")
-    message = raw_message if isinstance(raw_message, str) else text(fields, "message")
-    if not message:
-        raise PartnerError(codes.MESSAGE_REQUIRED)
-    problems = FieldErrors()
-    numbers = check_numbers(entries, country, problems)
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What every message of a send shares: sender, labels, range, time and mode."""
+
+    sender: str | None
+    tag: str | None
+    dlr_url: str | None
+    reply_url: str | None
+    gamme: str
+    when: datetime | None  # the client's scheduled time
+    unicode: bool
+    pushtype: PushType
+    sandbox: bool
+    goes_out_at: datetime | None  # when it leaves: `when`, or the marketing window's opening
+
+
+def read_options(fields: Fields, problems: FieldErrors, *, now: datetime) -> Options:
+    """The shared fields of /v1/send and /v1/bulk-send; bad values are code 9 items in
+    `problems`, raised before the schedule is read (codes 45-49, 22, 23)."""
     sender = check_sender(text(fields, "sender"), problems)
     tag, dlr_url, gamme = check_options(fields, problems)
     problems.raise_if_any()
     when = scheduled_at(
         text(fields, "scheduledDeliveryDate"), text(fields, "time"), text(fields, "minute"), now=now
     )
-    unicode = flag(fields, "isUnicode")
-    body = as_sent(message, unicode=unicode)
-    marketing = flag(fields, "isStopSms")
-    pushtype = PushType.MARKETING if marketing else PushType.ALERT
-    if marketing and when is not None:
+    pushtype = PushType.MARKETING if flag(fields, "isStopSms") else PushType.ALERT
+    if pushtype is PushType.MARKETING and when is not None:
         refuse_outside_marketing_window(when)
-    outgoing = with_stop_notice(body, pushtype=pushtype, notice=stop_notice)
-    _, parts = segment_count(outgoing, force_unicode=unicode)
-    if gamme == LOW_COST and (len(outgoing) > LOW_COST_LENGTH or parts > 1):
-        raise PartnerError(codes.LOW_COST_LENGTH)
-    if parts > MAX_PARTS:
-        raise PartnerError(codes.TOO_MANY_PARTS)
-    submission = Submission(
-        text=body,
-        recipients=[Recipient(number) for number in numbers],
-        kind="single" if len(numbers) == 1 else "bulk",
+    return Options(
         sender=sender,
-        pushtype=pushtype.value,
-        delay=as_delay(when) if when is not None else None,
-        force_unicode=unicode,
         tag=tag,
         dlr_url=dlr_url,
         reply_url=text(fields, "urlResponse"),
-    )
-    return SendOrder(
-        submission=submission,
-        numbers=numbers,
-        parts=parts,
+        gamme=gamme,
+        when=when,
+        unicode=flag(fields, "isUnicode"),
+        pushtype=pushtype,
         sandbox=flag(fields, "sandbox"),
         goes_out_at=release_time(now, when, pushtype),
+    )
+
+
+def message_text(raw: object) -> str:
+    """A `message` as given (spaces kept); code 43 when there is none."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str) or not raw.strip():
+        raise PartnerError(codes.MESSAGE_REQUIRED)
+    return raw
+
+
+def outgoing(message: str, options: Options, *, stop_notice: str) -> tuple[str, int]:
+    """The text to send (markers expanded, §2.6 replacements) and its parts with the STOP
+    mention of marketing; codes 42 (Low Cost beyond 160 characters) and 52 (over 10 parts)."""
+    body = as_sent(message, unicode=options.unicode)
+    with_notice = with_stop_notice(body, pushtype=options.pushtype, notice=stop_notice)
+    _, parts = segment_count(with_notice, force_unicode=options.unicode)
+    if options.gamme == LOW_COST and (len(with_notice) > LOW_COST_LENGTH or parts > 1):
+        raise PartnerError(codes.LOW_COST_LENGTH)
+    if parts > MAX_PARTS:
+        raise PartnerError(codes.TOO_MANY_PARTS)
+    return body, parts
+
+
+def submission(body: str, numbers: list[str], options: Options) -> Submission:
+    return Submission(
+        text=body,
+        recipients=[Recipient(number) for number in numbers],
+        kind="single" if len(numbers) == 1 else "bulk",
+        sender=options.sender,
+        pushtype=options.pushtype.value,
+        delay=as_delay(options.when) if options.when is not None else None,
+        force_unicode=options.unicode,
+        tag=options.tag,
+        dlr_url=options.dlr_url,
+        reply_url=options.reply_url,
+    )
+
+
+def read_send(fields: Fields, *, country: str, now: datetime, stop_notice: str) -> SendOrder:
+    """Check a `/v1/send` request in SMSPartner's order and build its Submission."""
+    entries = split_numbers(text(fields, "phoneNumbers"))
+    message = message_text(fields.get("message"))
+    problems = FieldErrors()
+    numbers = check_numbers(entries, country, problems)
+    options = read_options(fields, problems, now=now)
+    body, parts = outgoing(message, options, stop_notice=stop_notice)
+    return SendOrder(
+        submission=submission(body, numbers, options),
+        numbers=numbers,
+        parts=parts,
+        sandbox=options.sandbox,
+        goes_out_at=options.goes_out_at,
     )
