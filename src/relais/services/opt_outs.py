@@ -186,3 +186,18 @@ async def blacklisted_among(
         lambda conn: screening_store.listed_among(conn, account_id=account.id, numbers=numbers)
     )
     return listed
+
+
+async def opt_out_entry(
+    platform: Platform, *, account: AccountRef, kind: Kind, number: str
+) -> OptOutRow | None:
+    """The account's entry for `number` (as the client wrote it) on a list, or None."""
+    _check_kind(kind)
+    found = normalize_recipient(number, account.country)
+    if found is None:
+        return None
+    return await platform.db.read(
+        lambda conn: opt_out_store.entry_of(
+            conn, kind=kind, account_id=account.id, destination=found.msisdn
+        )
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from relais.api.smspartner import views_account, views_bulk, views_send, views_status
+from relais.api.smspartner import views_account, views_bulk, views_send, views_status, views_stop
 
 routes = [
     Mount(
@@ -18,6 +18,9 @@ routes = [
             Route("/bulk-status", views_status.bulk_status, methods=["GET"]),
             Route("/bulk-status-by-tag", views_status.bulk_status_by_tag, methods=["GET"]),
             Route("/me", views_account.me, methods=["GET"]),
+            Route("/stop-sms/list", views_stop.stop_list, methods=["GET"]),
+            Route("/stop-sms/add", views_stop.stop_add, methods=["POST"]),
+            Route("/stop-sms/delete", views_stop.stop_delete, methods=["GET"]),
         ],
     )
 ]
