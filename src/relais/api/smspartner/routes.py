@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from relais.api.smspartner import views_account, views_bulk, views_send, views_status, views_stop
+from relais.api.smspartner import (
+    views_account,
+    views_bulk,
+    views_contacts,
+    views_send,
+    views_status,
+    views_stop,
+)
 
 routes = [
     Mount(
@@ -21,6 +28,14 @@ routes = [
             Route("/stop-sms/list", views_stop.stop_list, methods=["GET"]),
             Route("/stop-sms/add", views_stop.stop_add, methods=["POST"]),
             Route("/stop-sms/delete", views_stop.stop_delete, methods=["GET"]),
+            Route("/group/add", views_contacts.group_add, methods=["POST"]),
+            Route("/group/delete", views_contacts.group_delete, methods=["DELETE", "POST"]),
+            Route("/group/list", views_contacts.group_list, methods=["GET"]),
+            Route("/contact/add", views_contacts.contact_add, methods=["POST"]),
+            Route("/contact/update", views_contacts.contact_update, methods=["POST"]),
+            Route("/contact/delete", views_contacts.contact_delete, methods=["POST", "DELETE"]),
+            Route("/contact/detail", views_contacts.contact_detail, methods=["GET"]),
+            Route("/contact/list", views_contacts.contact_list, methods=["GET"]),
         ],
     )
 ]
