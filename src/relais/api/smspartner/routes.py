@@ -11,6 +11,7 @@ from relais.api.smspartner import (
     views_send,
     views_status,
     views_stop,
+    views_subaccounts,
 )
 
 routes = [
@@ -36,6 +37,11 @@ routes = [
             Route("/contact/delete", views_contacts.contact_delete, methods=["POST", "DELETE"]),
             Route("/contact/detail", views_contacts.contact_detail, methods=["GET"]),
             Route("/contact/list", views_contacts.contact_list, methods=["GET"]),
+            Route("/subaccount/create", views_subaccounts.create, methods=["POST"]),
+            Route("/subaccount/remove", views_subaccounts.remove, methods=["DELETE", "POST"]),
+            Route("/subaccount/list", views_subaccounts.list_all, methods=["GET"]),
+            Route("/subaccount/credit/add", views_subaccounts.credit_add, methods=["POST"]),
+            Route("/subaccount/credit/remove", views_subaccounts.credit_remove, methods=["POST"]),
         ],
     )
 ]
