@@ -207,7 +207,8 @@ async def contact_list(platform: Platform, account: AccountRef, fields: Fields) 
 @endpoint
 async def contact_update(platform: Platform, account: AccountRef, fields: Fields) -> dict[str, Any]:
     contact_id = _id(fields, "contactId")
-    source = fields.get("contact") if isinstance(fields.get("contact"), dict) else fields
+    nested = fields.get("contact")
+    source: Fields = nested if isinstance(nested, dict) else fields
     given = _infos(source)
     infos = {
         info: given[field]
