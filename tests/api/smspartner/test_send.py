@@ -19,7 +19,7 @@ from tests.api.smspartner.partner import (
 from tests.support import fetch_all, make_customer
 
 from relais.core.schedule import PARIS
-from relais.services import tokens
+from relais.services import suspension, tokens
 from relais.store.tables import campaigns, messages
 
 
@@ -321,3 +321,21 @@ async def test_errors_in_xml(client, customer, platform):
             "message": "Ce numero de telephone n'est pas valide (12)",
         }
     ]
+
+
+async def test_unknown_paths_and_methods_under_v1_answer_in_smspartner_shape(client, customer):
+    unknown = await client.get("/v1/nothing", params={"apiKey": customer.token})
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "success": False,
+        "code": 404,
+        "message": "Aucune ressource GET /v1/nothing",
+    }
+    wrong = await client.delete("/v1/send", params={"_format": "xml"})
+    assert wrong.status_code == 404 and xml_reply(wrong.content)["code"] == "404"
+
+
+async def test_a_suspended_account_is_code_30(client, customer, platform):
+    await suspension.suspend(platform, actor="test", account_id=customer.account.id)
+    answer = (await client.post("/v1/send", json=body(customer))).json()
+    assert answer == {"success": False, "code": 30, "message": "Compte bloqué"}

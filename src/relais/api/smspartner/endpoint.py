@@ -93,6 +93,17 @@ async def authenticate(platform: Platform, request: Request, fields: Fields) -> 
     return await tokens.authenticate_token(platform, key, client_ip=address)
 
 
+async def not_found(request: Request) -> Response:
+    """Any other path or method under /v1, answered in SMSPartner's shape (HTTP 404)."""
+    fmt = request.query_params.get("_format", JSON)
+    payload = {
+        "success": False,
+        "code": 404,
+        "message": f"Aucune ressource {request.method} {request.url.path}",
+    }
+    return reply(payload, fmt if fmt in FORMATS else JSON, http_status=404)
+
+
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: fields, format, authentication, and errors as SMSPartner replies."""
 

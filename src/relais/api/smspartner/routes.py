@@ -13,6 +13,9 @@ from relais.api.smspartner import (
     views_stop,
     views_subaccounts,
 )
+from relais.api.smspartner.endpoint import not_found
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 routes = [
     Mount(
@@ -42,6 +45,8 @@ routes = [
             Route("/subaccount/list", views_subaccounts.list_all, methods=["GET"]),
             Route("/subaccount/credit/add", views_subaccounts.credit_add, methods=["POST"]),
             Route("/subaccount/credit/remove", views_subaccounts.credit_remove, methods=["POST"]),
+            # Last: what no route above takes (an unknown path, or a known one's wrong method).
+            Route("/{path:path}", not_found, methods=[*ALL_METHODS]),
         ],
     )
 ]
