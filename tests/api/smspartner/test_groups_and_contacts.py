@@ -151,3 +151,45 @@ async def test_group_and_contact_errors(client, customer, platform):
     )
     assert nothing.json()["code"] == 4
     assert (await client.get("/v1/group/list")).json()["code"] == 1
+
+
+async def test_contact_multiple_add_reports_each_kind_of_line(client, customer, platform):
+    at(platform, TUESDAY)
+    group_id = await new_group(client, customer)
+    await add_contact(client, customer, group_id, phoneNumber="0612345671")
+    body = {
+        "apiKey": customer.token,
+        "groupId": group_id,
+        "contactsList": [
+            {"phoneNumber": "0612345671"},
+            {"phoneNumber": "0612345672", "firstname": "Ana"},
+            {"phoneNumber": "+33612345672"},
+            {"phoneNumber": "12"},
+            {"firstname": "nobody"},
+        ],
+    }
+    answer = (await client.post("/v1/contact/multiple/add", json=body)).json()
+    assert answer["groupe"] == {"name": "Clients", "token": group_id}
+    assert [(r["code"], r["phoneNumber"]) for r in answer["results"]] == [
+        (15, "+33612345672"),
+        (9, "12"),
+        (2, None),
+    ]
+    assert answer["rapport"]["nbline"] == 5
+    assert answer["rapport"]["nbline_imported"] == 1
+    errors = answer["rapport"]["errors"]
+    assert (errors["allreadyInGroupe"], errors["invalidePhone"], errors["duplicatePhone"]) == (
+        1,
+        1,
+        1,
+    )
+    listed = (
+        await client.get("/v1/contact/list", params={"apiKey": customer.token, "groupId": group_id})
+    ).json()
+    assert listed["total"] == "2"
+    nothing = {**body, "contactsList": [{"phoneNumber": "12"}]}
+    assert (await client.post("/v1/contact/multiple/add", json=nothing)).json()["success"] is True
+    empty = {**body, "contactsList": []}
+    assert (await client.post("/v1/contact/multiple/add", json=empty)).json()["code"] == 55
+    unknown = {**body, "groupId": 999}
+    assert (await client.post("/v1/contact/multiple/add", json=unknown)).json()["code"] == 404

@@ -36,6 +36,7 @@ routes = [
             Route("/group/delete", views_contacts.group_delete, methods=["DELETE", "POST"]),
             Route("/group/list", views_contacts.group_list, methods=["GET"]),
             Route("/contact/add", views_contacts.contact_add, methods=["POST"]),
+            Route("/contact/multiple/add", views_contacts.contact_add_many, methods=["POST"]),
             Route("/contact/update", views_contacts.contact_update, methods=["POST"]),
             Route("/contact/delete", views_contacts.contact_delete, methods=["POST", "DELETE"]),
             Route("/contact/detail", views_contacts.contact_detail, methods=["GET"]),

@@ -239,3 +239,73 @@ async def contact_delete(platform: Platform, account: AccountRef, fields: Fields
     except NotFound:
         raise PartnerError(codes.NOT_FOUND, CONTACT_NOT_FOUND) from None
     return {}
+
+
+@endpoint
+async def contact_add_many(
+    platform: Platform, account: AccountRef, fields: Fields
+) -> dict[str, Any]:
+    """`POST /v1/contact/multiple/add`: the valid contacts are added in one transaction; the
+    report counts the others (a number already in the group keeps its contact)."""
+    group_id = _group_id(fields)
+    entries = fields.get("contactsList")
+    if not isinstance(entries, list) or not entries:
+        raise PartnerError(codes.NO_NUMBER)
+    if len(entries) > CONTACTS_PER_PAGE:
+        raise PartnerError(codes.TOO_MANY_NUMBERS, "500 contacts maximum par requête")
+    results: list[dict[str, Any]] = []
+    kept: list[NewContact] = []
+    seen: set[str] = set()
+    invalid = duplicate = empty = 0
+    for entry in entries:
+        contact = entry if isinstance(entry, dict) else {}
+        phone = text(contact, "phoneNumber")
+        found = normalize_recipient(phone, account.country) if phone else None
+        if phone is None:
+            empty += 1
+            results.append(_line(codes.PHONE_REQUIRED, phone))
+        elif found is None:
+            invalid += 1
+            results.append(_line(codes.CONSTRAINTS, phone, "Le numéro n'est pas valide"))
+        elif found.msisdn in seen:
+            duplicate += 1
+            results.append(_line(codes.ALREADY_LISTED, phone, "Le numéro est en double"))
+        else:
+            seen.add(found.msisdn)
+            kept.append(NewContact(phone, *_infos(contact).values()))
+    try:
+        report = await list_import.add_contacts(
+            platform, account=account, list_id=group_id, contacts=kept
+        )
+        group = await lists.get_list(platform, account=account, list_id=group_id, length=1)
+    except NotFound:
+        raise PartnerError(GROUP_NOT_FOUND, "Le groupe n'existe pas") from None
+    return {
+        "groupe": {"name": group.name, "token": str(group_id)},
+        "results": results,
+        "rapport": {
+            "nbline": len(entries),
+            "nbline_imported": report.added,
+            "nbline_updated": 0,
+            "errors": {
+                "stopSms": 0,
+                "invalidePhone": invalid,
+                "duplicatePhone": duplicate,
+                "allreadyInGroupe": report.duplicates,
+                "urlInvalide": 0,
+                "dateInvalide": 0,
+                "empty": empty,
+                "unactivated": 0,
+                "dateInvalid": 0,
+            },
+        },
+    }
+
+
+def _line(code: int, phone: str | None, message: str | None = None) -> dict[str, Any]:
+    return {
+        "success": False,
+        "code": code,
+        "phoneNumber": phone,
+        "message": message or codes.MESSAGES[code],
+    }
