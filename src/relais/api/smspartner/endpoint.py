@@ -81,6 +81,14 @@ def text(fields: Fields, name: str) -> str | None:
     return value or None
 
 
+def page_number(fields: Fields) -> int:
+    """`page` (from 1, default 1); code 6 for anything but a positive integer."""
+    raw = text(fields, "page") or "1"
+    if not raw.isdigit() or int(raw) < 1 or int(raw) > 2**31:
+        raise PartnerError(codes.BAD_FORMAT, "Mauvais format")
+    return int(raw)
+
+
 def flag(fields: Fields, name: str) -> bool:
     return (text(fields, name) or "").lower() in {"1", "true", "yes", "on"}
 

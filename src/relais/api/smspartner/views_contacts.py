@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from relais.api.smspartner import errors as codes
-from relais.api.smspartner.endpoint import Fields, endpoint, text
+from relais.api.smspartner.endpoint import Fields, endpoint, page_number, text
 from relais.api.smspartner.errors import PartnerError
 from relais.core.errors import InvalidField, NotFound
 from relais.core.instant import from_ms
@@ -181,10 +181,7 @@ async def contact_detail(platform: Platform, account: AccountRef, fields: Fields
 @endpoint
 async def contact_list(platform: Platform, account: AccountRef, fields: Fields) -> dict[str, Any]:
     group_id = _group_id(fields)
-    raw_page = text(fields, "page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        raise PartnerError(codes.BAD_FORMAT, "Mauvais format")
-    page = int(raw_page)
+    page = page_number(fields)
     try:
         found = await lists.get_list(
             platform,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from relais.api.smspartner import errors as codes
-from relais.api.smspartner.endpoint import Fields, endpoint, text
+from relais.api.smspartner.endpoint import Fields, endpoint, page_number, text
 from relais.api.smspartner.errors import PartnerError
 from relais.api.smspartner.money import CURRENCY, euros
 from relais.api.smspartner.statuses import e164, label, paris_text, unix_text
@@ -145,10 +145,7 @@ async def bulk_status_by_tag(
     tag = text(fields, "tag")
     if tag is None:
         raise PartnerError(codes.CONSTRAINTS, fields=[(codes.element("tag"), "Le tag est requis")])
-    raw_page = text(fields, "page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        raise PartnerError(codes.BAD_FORMAT, "Mauvais format")
-    page = int(raw_page)
+    page = page_number(fields)
     found, total = await statuses.tagged_statuses(platform, account=account, tag=tag, page=page)
     items = [{**_bulk_item(s), "messageId": s.message.campaign_id} for s in found]
     return {"currentPage": page, "total": total, "StatutResponse_List": items}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from relais.api.smspartner import errors as codes
-from relais.api.smspartner.endpoint import Fields, endpoint, text
+from relais.api.smspartner.endpoint import Fields, endpoint, page_number, text
 from relais.api.smspartner.errors import PartnerError
 from relais.core.errors import NotFound
 from relais.core.instant import from_ms
@@ -21,10 +21,7 @@ INVALID_NUMBER: Final = "Ce numero de telephone n'est pas valide"
 
 @endpoint
 async def stop_list(platform: Platform, account: AccountRef, fields: Fields) -> dict[str, Any]:
-    raw_page = text(fields, "page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        raise PartnerError(codes.BAD_FORMAT, "Mauvais format")
-    start = (int(raw_page) - 1) * MAX_PAGE
+    start = (page_number(fields) - 1) * MAX_PAGE
     page = await opt_outs.list_opt_outs(
         platform, account=account, kind="blacklist", start=start, length=MAX_PAGE
     )

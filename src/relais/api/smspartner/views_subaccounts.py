@@ -9,7 +9,7 @@ import secrets
 from typing import Any, Final
 
 from relais.api.smspartner import errors as codes
-from relais.api.smspartner.endpoint import Fields, endpoint, text
+from relais.api.smspartner.endpoint import Fields, endpoint, page_number, text
 from relais.api.smspartner.errors import PartnerError
 from relais.api.smspartner.money import CREDIT_EUR, CURRENCY, euros, euros_text
 from relais.core.errors import (
@@ -133,10 +133,7 @@ async def remove(platform: Platform, account: AccountRef, fields: Fields) -> dic
 @endpoint
 async def list_all(platform: Platform, account: AccountRef, fields: Fields) -> dict[str, Any]:
     _parent(account)
-    raw_page = text(fields, "page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        raise PartnerError(codes.BAD_FORMAT, "Mauvais format")
-    page = int(raw_page)
+    page = page_number(fields)
     children = [
         c
         for c in await sub_accounts.list_sub_accounts(platform, account=account)
