@@ -128,6 +128,23 @@ async def test_multi_status_answers_each_pair(client, customer, platform):
     }
 
 
+async def test_multi_status_in_xml(client, customer, platform):
+    at(platform, TUESDAY)
+    message_id = await sent(client, customer)
+    body = {
+        "apiKey": customer.token,
+        "_format": "xml",
+        "SMSStatut_List": [{"phoneNumber": MOBILE, "messageId": message_id}],
+    }
+    reply = await client.post("/v1/multi-status", json=body)
+    [entry] = xml_reply(reply.content)["StatutResponse_List"]
+    assert (entry["status"], entry["stopSms"], entry["messageId"]) == (
+        "Waiting",
+        "0",
+        str(message_id),
+    )
+
+
 async def test_multi_status_errors(client, customer):
     empty = (await client.post("/v1/multi-status", json={"apiKey": customer.token})).json()
     assert (empty["success"], empty["code"]) == (False, 5)

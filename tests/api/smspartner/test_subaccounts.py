@@ -3,7 +3,7 @@ ways, remove; the same sub-accounts SMSFactor's /sub-accounts shows."""
 
 from __future__ import annotations
 
-from tests.api.smspartner.partner import MOBILE, TUESDAY, at
+from tests.api.smspartner.partner import MOBILE, TUESDAY, at, xml_reply
 
 
 async def create(client, customer, **parameters) -> dict:
@@ -73,6 +73,10 @@ async def test_list_and_move_credits(client, customer, platform):
     }
     removed = (await client.post("/v1/subaccount/credit/remove", json=move)).json()
     assert (removed["credit"], removed["subaccountCredit"]) == (4.5, 0.0)
+    xml = await client.get(
+        "/v1/subaccount/list", params={"apiKey": customer.token, "_format": "xml"}
+    )
+    assert xml_reply(xml.content)["data"][0]["credits"] == {"balance": "0.000", "currency": "EUR"}
 
 
 async def test_remove_revokes_the_key(client, customer, platform):
