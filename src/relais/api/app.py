@@ -22,6 +22,7 @@ from relais.api.skycore.routes import routes as skycore_routes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
 from relais.api.smsfactor.routes import routes as smsfactor_routes
+from relais.api.smspartner.routes import routes as smspartner_routes
 from relais.services.platform import Platform
 
 
@@ -90,6 +91,7 @@ def create_app(
             *short_link_routes,
             *smsfactor_routes,
             *skycore_routes,
+            *smspartner_routes,
             *operator_routes,
         ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

@@ -105,6 +105,16 @@ async def get_list(
     return result
 
 
+async def get_contact(platform: Platform, *, account: AccountRef, contact_id: int) -> ContactRow:
+    """One contact of the account's lists; NotFound for another account's or none."""
+    found = await platform.db.read(
+        lambda conn: store.owned_contact(conn, account_id=account.id, contact_id=contact_id)
+    )
+    if found is None:
+        raise NotFound(f"No contact with id {contact_id}")
+    return found
+
+
 # --- changing -----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from relais.core.phone import normalize_recipient
 from relais.services.platform import AccountRef, Platform
 from relais.store import campaigns as campaign_store
 from relais.store import opt_outs as opt_out_store
+from relais.store import screening as screening_store
 from relais.store.opt_outs import OptOutRow
 
 Kind = Literal["blacklist", "npai"]
@@ -172,3 +173,31 @@ async def add_campaign_npai(platform: Platform, *, account: AccountRef, campaign
         )
 
     return await platform.db.write(work)
+
+
+async def blacklisted_among(
+    platform: Platform, *, account: AccountRef, numbers: Sequence[str]
+) -> set[str]:
+    """Which of `numbers` (normalized msisdns) are on the account's blacklist: lets a dialect
+    refuse a send whose every recipient opted out before anything is stored."""
+    if not numbers:
+        return set()
+    listed, _ = await platform.db.read(
+        lambda conn: screening_store.listed_among(conn, account_id=account.id, numbers=numbers)
+    )
+    return listed
+
+
+async def opt_out_entry(
+    platform: Platform, *, account: AccountRef, kind: Kind, number: str
+) -> OptOutRow | None:
+    """The account's entry for `number` (as the client wrote it) on a list, or None."""
+    _check_kind(kind)
+    found = normalize_recipient(number, account.country)
+    if found is None:
+        return None
+    return await platform.db.read(
+        lambda conn: opt_out_store.entry_of(
+            conn, kind=kind, account_id=account.id, destination=found.msisdn
+        )
+    )

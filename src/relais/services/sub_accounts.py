@@ -223,12 +223,23 @@ async def unlock_sub_account(
     platform: Platform, *, account: AccountRef, sub_account_id: int
 ) -> None:
     """Make one of the caller's sub-accounts active again."""
+    await _set_sub_account_active(platform, account, sub_account_id, True)
 
+
+async def lock_sub_account(platform: Platform, *, account: AccountRef, sub_account_id: int) -> None:
+    """Make one of the caller's sub-accounts inactive: its tokens are refused until its
+    parent unlocks it (SMSPartner's "remove"; its history and credits stay)."""
+    await _set_sub_account_active(platform, account, sub_account_id, False)
+
+
+async def _set_sub_account_active(
+    platform: Platform, account: AccountRef, sub_account_id: int, active: bool
+) -> None:
     def work(conn) -> bool:
         child = account_store.get_child(conn, parent_id=account.id, child_id=sub_account_id)
         if child is None:
             return False
-        account_store.set_active(conn, child.id, True)
+        account_store.set_active(conn, child.id, active)
         cache_epochs.bump(conn, cache_epochs.ACCOUNTS)  # cached owners carry the old flag
         return True
 

@@ -212,3 +212,14 @@ def stops_per_campaign(
         .group_by(blacklist.c.campaign_id)
     )
     return {campaign_id: count for campaign_id, count in rows}
+
+
+def entry_of(conn: Connection, *, kind: str, account_id: int, destination: str) -> OptOutRow | None:
+    """The account's entry for one number on a list, or None."""
+    table = LISTS[kind]
+    row = conn.execute(
+        select(*_columns(table)).where(
+            table.c.account_id == account_id, table.c.destination == destination
+        )
+    ).first()
+    return OptOutRow(*row) if row else None

@@ -62,6 +62,11 @@ class Submission:
     force_unicode: bool = False
     # The long URLs of the text's `<-short->` placeholders, in order.
     links: Sequence[str] = ()
+    # A client's label of the campaign, and per-send callback URLs (SMSPartner's `tag`,
+    # `urlDlr`, `urlResponse`), kept on the campaign row.
+    tag: str | None = None
+    dlr_url: str | None = None
+    reply_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +228,7 @@ async def send(
     campaign = plan.campaign(
         account_id=account.id, kind=submission.kind, encoding=encoding, status=campaign_status
     )
+    campaign.update(tag=submission.tag, dlr_url=submission.dlr_url, reply_url=submission.reply_url)
     queued = MessageStatus.QUEUED.value
 
     def store(conn: Connection) -> tuple[int, int]:

@@ -45,6 +45,11 @@ campaigns = Table(
     # The long URLs of the text's `<-short->` placeholders, in order, as a JSON array; NULL
     # without tracked links (core.short_links).
     Column("links", Text, nullable=True),
+    # A client's own label of the campaign (SMSPartner `tag`, GET /v1/bulk-status-by-tag) and
+    # the per-send callback URLs a dialect was given (SMSPartner `urlDlr`, `urlResponse`).
+    Column("tag", String(20), nullable=True),
+    Column("dlr_url", String(500), nullable=True),
+    Column("reply_url", String(500), nullable=True),
     # When the retention purge erased the campaign's texts (services/retention.py); NULL
     # while they are kept. The partial index lists only campaigns the purge may still erase.
     Column("purged_at", BigInteger, nullable=True),
@@ -56,6 +61,13 @@ campaigns = Table(
         postgresql_where=text("purged_at IS NULL"),
     ),
     Index("ix_campaigns_account_created", "account_id", "id"),
+    Index(
+        "ix_campaigns_account_tag",
+        "account_id",
+        "tag",
+        sqlite_where=text("tag IS NOT NULL"),
+        postgresql_where=text("tag IS NOT NULL"),
+    ),
     # Date ranges of GET /campaigns, GET /messages and consumption metrics.
     Index("ix_campaigns_account_send_at", "account_id", "send_at"),
     # The moderation queue: only the few campaigns waiting for review are in it.
