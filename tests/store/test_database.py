@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 
 import pytest
 from sqlalchemy import func, insert, select, text
 
 from relais.core.errors import InvalidField, StorageError
 from relais.store.database import ATTEMPTS, SqliteDatabase
+from relais.store.migrate import upgrade
 from relais.store.tables import prices
 
 
@@ -130,3 +133,24 @@ async def test_other_driver_errors_are_not_run_again(platform):
         await platform.db.write(duplicate)
     assert len(attempts) == 2  # the group, then once alone
     assert platform.db.retries == 0
+
+
+async def test_a_sqlite_writer_waits_its_turn_and_writes_the_moment_it_is_free(tmp_path):
+    """Processes sharing one SQLite file take turns through an flock beside it, so a busy
+    writer elsewhere delays this one only as long as it holds the turn."""
+    path = tmp_path / "turns.db"
+    await upgrade(f"sqlite:///{path}")
+    database = SqliteDatabase(path)
+    other = os.open(f"{path}-writer.lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)  # another process writing
+        write = asyncio.ensure_future(
+            database.write(lambda conn: conn.exec_driver_sql("SELECT 1").scalar())
+        )
+        await asyncio.sleep(0.3)
+        assert not write.done()
+        fcntl.flock(other, fcntl.LOCK_UN)
+        assert await asyncio.wait_for(write, 5) == 1
+    finally:
+        os.close(other)
+        await database.close()

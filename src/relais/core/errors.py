@@ -87,6 +87,10 @@ class AccountSuspended(AuthenticationFailed):
     """The account (or the account paying for it) is suspended."""
 
 
+class LoginThrottled(AuthenticationFailed):
+    """Too many wrong passwords for this account or from this address: wait, or use a token."""
+
+
 class InsufficientCredits(RelaisError):
     """The balance does not cover the cost of this campaign."""
 

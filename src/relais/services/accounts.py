@@ -6,16 +6,20 @@ import asyncio
 import hashlib
 import re
 import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from relais.core.credit_amounts import credit_amount
 from relais.core.errors import (
     AccountSuspended,
     AuthenticationFailed,
     InsufficientCredits,
     InvalidField,
+    LoginThrottled,
     RelaisError,
 )
 from relais.core.text import refuse_control_characters
@@ -25,6 +29,9 @@ from relais.store import accounts as account_store
 from relais.store import ledger
 
 _hasher = PasswordHasher()
+# Password checks queue here, never on the default executor that database reads use: a flood
+# of logins slows logins, not token traffic.
+_argon2_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relais-argon2")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Verified against nothing: a real hash, so an unknown email costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -94,7 +101,7 @@ async def create_account(
         raise InvalidField(f"Invalid email address {email!r}")
     if not 6 <= len(password) <= 128:
         raise InvalidField("The password must have 6 to 128 characters")
-    if credits < 0:
+    if credit_amount(credits, zero_allowed=True) < 0:
         raise InvalidField("Credits cannot be negative")
     if len(company) > 100:
         raise InvalidField("The company name has at most 100 characters")
@@ -143,22 +150,40 @@ async def find_account(platform: Platform, *, email: str) -> AccountRef:
     return account_ref(row)
 
 
-async def authenticate_password(platform: Platform, email: str, password: str) -> AccountRef:
-    """Legacy email + password on each request; argon2 runs once per minute per login."""
+async def authenticate_password(
+    platform: Platform, email: str, password: str, *, client_ip: str | None = None
+) -> AccountRef:
+    """Legacy email + password on each request; argon2 runs once per minute per login, on
+    threads of its own, and not at all for an account or address locked out by wrong
+    passwords (core/login_throttle.py)."""
     key = hashlib.sha256(f"{email}\0{password}".encode()).hexdigest()
+    normalized = email.strip().lower()
+    guarded = [f"account:{normalized}"] + ([f"address:{client_ip}"] if client_ip else [])
+    throttle = platform.login_throttle
+    now = time.monotonic()
+    wait_s = throttle.locked_for(guarded, now)
+    if wait_s > 0:
+        raise LoginThrottled(
+            f"Too many wrong passwords: password logins refused for {wait_s:.0f} s "
+            "(API tokens still work)"
+        )
     cached = platform.logins.get(key)
     if isinstance(cached, AccountRef):
         return cached
-    normalized = email.strip().lower()
     row = await platform.db.read(lambda conn: account_store.get_by_email(conn, normalized))
     stored = row.password_hash if row is not None else _DUMMY_HASH
     try:
-        await asyncio.to_thread(_hasher.verify, stored, password)
+        await asyncio.get_running_loop().run_in_executor(
+            _argon2_threads, _hasher.verify, stored, password
+        )
     except (VerificationError, InvalidHashError):
+        throttle.failed(guarded, time.monotonic())
         raise AuthenticationFailed("Utilisateur ou mot de passe incorrect") from None
     if row is None or not row.active:
+        throttle.failed(guarded, time.monotonic())
         raise AuthenticationFailed("Utilisateur ou mot de passe incorrect")
     refuse_suspended(row)
+    throttle.succeeded(guarded)
     ref = account_ref(row)
     platform.logins.put(key, ref)
     return ref

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from relais.core.credit_amounts import credit_amount, refuse_balance_over
 from relais.core.errors import InvalidField, NotFound
 from relais.services.accounts import validate_country
 from relais.services.operator_actions import operator_write
@@ -22,16 +23,17 @@ async def add_credits(
 ) -> int:
     """The operator adds (or, negative, removes) credits as one ledger row; the new
     balance. Audited as `actor`."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
-        raise InvalidField("The amount must be a non-zero number of credits")
+    credit_amount(amount)
     if len(note) > 200:
         raise InvalidField("The note has at most 200 characters")
 
     def change(conn, now_ms: int) -> int:
         if account_store.get_by_id(conn, account_id) is None:
             raise NotFound(f"No account {account_id}")
-        if amount < 0 and account_store.get_balance(conn, account_id) < -amount:
+        balance = account_store.get_balance(conn, account_id)
+        if amount < 0 and balance < -amount:
             raise InvalidField("The balance cannot go below zero")
+        refuse_balance_over(balance + amount)
         return ledger.credit(
             conn,
             account_id=account_id,

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from relais.config import Settings
 from relais.core.connector import DeliveryMonitor, WebhookMonitor
+from relais.core.login_throttle import LoginThrottle
 from relais.store import cache_epochs
 from relais.store.database import Database, open_database
 
@@ -91,6 +92,8 @@ class Platform:
     # is only a safety net for a process that cannot read the epochs.
     tokens: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
     logins: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
+    # Wrong passwords per account and per client address (core/login_throttle.py).
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Operator-edited tables (prices, routes, caps, moderation rules, account policies).
     settings_cache: TtlCache = field(default_factory=lambda: TtlCache(ttl=60.0))
     epoch_versions: dict[str, int] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from relais.core.credit_amounts import credit_amount, refuse_balance_over
 from relais.core.errors import (
     AuthenticationFailed,
     InvalidField,
@@ -255,8 +256,7 @@ async def transfer_credits(
     moves them back) as two ledger rows in one transaction; the new (parent, child)
     balances. InsufficientCredits when the giver's balance does not cover it. Audited as
     `actor`."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
-        raise InvalidField("The amount must be a non-zero number of credits")
+    credit_amount(amount)
     giver, taker = (parent_id, child_id) if amount > 0 else (child_id, parent_id)
     moved = abs(amount)
 
@@ -279,6 +279,7 @@ async def transfer_credits(
             raise refuse_debit(
                 conn, giver, f"The balance of account {giver} does not cover {moved}"
             )
+        refuse_balance_over(account_store.get_balance(conn, taker) + moved)
         got = ledger.credit(
             conn,
             account_id=taker,

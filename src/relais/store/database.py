@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import queue
 import threading
@@ -162,6 +163,28 @@ def _settle(jobs: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
             job.future.set_exception(value)
 
 
+class WriterTurn:
+    """Whose turn it is to write, among the processes that share one SQLite file.
+
+    SQLite's own lock is polled: a process that finds it taken sleeps 1, 2, 5 ... up to
+    100 ms before it looks again, and a process that writes without pause (an API worker
+    under load) takes it back every time, so the other (the delivery process) starves.
+    Each writer first takes an flock on a file beside the database: a waiter sleeps in the
+    kernel and is woken the instant the lock is let go, then SQLite's lock is always free."""
+
+    def __init__(self, database: Path) -> None:
+        self._fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 class SqliteDatabase:
     dialect = "sqlite"
 
@@ -171,6 +194,7 @@ class SqliteDatabase:
         self._read_engine = _sqlite_engine(path, writer=False, synchronous=synchronous)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="relais-sqlite-read")
+        self._turn = WriterTurn(path)
         self._writer = threading.Thread(target=self._write_loop, name="relais-sqlite-writer")
         self._writer.daemon = True
         self._writer.start()
@@ -197,6 +221,7 @@ class SqliteDatabase:
         self._readers.shutdown(wait=True)
         self._write_engine.dispose()
         self._read_engine.dispose()
+        self._turn.close()
 
     # --- the writer thread -------------------------------------------------------------
 
@@ -225,6 +250,10 @@ class SqliteDatabase:
             conn.close()
 
     def _run_group(self, conn: Connection, group: list[_Job]) -> None:
+        with self._turn:
+            self._run_group_in_turn(conn, group)
+
+    def _run_group_in_turn(self, conn: Connection, group: list[_Job]) -> None:
         try:
             with conn.begin():
                 outcomes = [(True, r) for r in run_works(conn, [job.work for job in group])]

@@ -85,7 +85,14 @@ def enqueue(conn: Connection, events: Sequence[NewEvent]) -> None:
 def claim_due(conn: Connection, *, now_ms: int, limit: int, lease_ms: int) -> list[DueEvent]:
     """Lease up to `limit` events due by `now_ms` of live webhooks, oldest due first; each
     claim counts as an attempt."""
-    live = select(webhooks.c.id).where(webhooks.c.status == LIVE)
+    # EXISTS, not IN: with IN the SQLite planner reads every event of the live webhooks
+    # through ix_webhook_events_webhook and sorts them all (36 ms per claim with 30,000
+    # pending); EXISTS lets it walk the due index in order and stop at `limit`.
+    live = (
+        select(webhooks.c.id)
+        .where(webhooks.c.id == webhook_events.c.webhook_id, webhooks.c.status == LIVE)
+        .exists()
+    )
     due = (
         select(webhook_events.c.id)
         .where(
@@ -96,7 +103,7 @@ def claim_due(conn: Connection, *, now_ms: int, limit: int, lease_ms: int) -> li
                 webhook_events.c.claimed_until.is_(None),
                 webhook_events.c.claimed_until < now_ms,
             ),
-            webhook_events.c.webhook_id.in_(live.scalar_subquery()),
+            live,
         )
         .order_by(webhook_events.c.next_attempt_at, webhook_events.c.id)
         .limit(limit)

@@ -40,6 +40,15 @@ async def _token(platform: Platform, request: Request, token: str) -> AccountRef
     )
 
 
+async def _password(platform: Platform, request: Request, email: str, password: str) -> AccountRef:
+    return await accounts.authenticate_password(
+        platform,
+        email,
+        password,
+        client_ip=client_address(request, platform.settings.trusted_proxies),
+    )
+
+
 async def authenticate(platform: Platform, request: Request, body: dict[str, Any]) -> AccountRef:
     headers = request.headers
     query = request.query_params
@@ -54,18 +63,14 @@ async def authenticate(platform: Platform, request: Request, body: dict[str, Any
         return await _token(platform, request, query_token)
     username = headers.get("sfusername")
     if username is not None:
-        return await accounts.authenticate_password(
-            platform, username, headers.get("sfpassword", "")
-        )
+        return await _password(platform, request, username, headers.get("sfpassword", ""))
     found = _body_credentials(body)
     if found is not None:
         if found.get("token"):
             return await _token(platform, request, str(found["token"]))
-        return await accounts.authenticate_password(
-            platform, str(found.get("username", "")), str(found.get("password", ""))
+        return await _password(
+            platform, request, str(found.get("username", "")), str(found.get("password", ""))
         )
     if "username" in query:
-        return await accounts.authenticate_password(
-            platform, query["username"], query.get("password", "")
-        )
+        return await _password(platform, request, query["username"], query.get("password", ""))
     raise AuthenticationFailed("Aucun identifiant: envoyez Authorization: Bearer <token>")
