@@ -53,7 +53,7 @@ def parse_delay(raw: str | None, *, now: datetime) -> datetime | None:
         raise InvalidDelay(f"The delay {text[:40]!r} is not a date and time. {_ACCEPTED}.")
     try:
         when = _instant(match)
-    except ValueError:
+    except (ValueError, OverflowError):  # Feb 30, or year 9999 pushed past 9999 by an offset
         raise InvalidDelay(f"The delay {text[:40]!r} is not a valid date and time.") from None
     if when < now:
         raise InvalidDelay("The delay is in the past")

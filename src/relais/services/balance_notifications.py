@@ -14,6 +14,7 @@ from typing import Any
 
 from relais.core.errors import InvalidField, MissingField
 from relais.core.instant import to_ms
+from relais.core.integers import whole_number
 from relais.services.accounts import EMAIL
 from relais.services.platform import Platform
 from relais.store import balance_alerts as store
@@ -31,13 +32,7 @@ _DEFAULT: dict[str, Any] = {
 
 
 def _trigger(raw: object) -> int:
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        raw = int(raw.strip())
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= MAX_TRIGGER:
-        return raw
-    raise InvalidField(
-        f"alert_trigger: {raw!r} is not a whole number of credits (0 to {MAX_TRIGGER})"
-    )
+    return whole_number(raw, "alert_trigger (credits)", maximum=MAX_TRIGGER)
 
 
 def _flag(field: str, raw: object) -> bool:

@@ -23,6 +23,7 @@ from relais.core.errors import (
     NotFound,
     RelaisError,
 )
+from relais.core.integers import parse_whole_number, whole_number
 from relais.core.text import refuse_control_characters_in
 from relais.services.operators import authenticate_operator
 from relais.services.platform import Platform
@@ -93,9 +94,10 @@ def operator_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Respons
 
 def int_path(request: Request, name: str = "id") -> int:
     raw = request.path_params[name]
-    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
-        raise NotFound(f"No resource with id {raw!r}")
-    return int(raw)
+    value = parse_whole_number(raw)
+    if value is None or value <= 0:
+        raise NotFound(f"No resource with id {raw[:40]!r}")
+    return value
 
 
 def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required=True):
@@ -120,6 +122,4 @@ def int_query(request: Request, name: str, default: int | None = None) -> int | 
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 18:
-        raise InvalidField(f"{name} must be a whole number")
-    return int(raw)
+    return whole_number(raw, name)

@@ -16,6 +16,7 @@ from relais.api.smsfactor.formats import parse_body, reply_format
 from relais.api.smsfactor.replies import error_payload, failure, ok, reply
 from relais.core.errors import BodyTooLarge, InvalidField, NotFound, RelaisError
 from relais.core.instant import to_ms
+from relais.core.integers import parse_whole_number, whole_number
 from relais.core.schedule import PARIS
 from relais.core.text import refuse_control_characters_in
 from relais.services.platform import AccountRef, Platform
@@ -87,11 +88,8 @@ def path_id(request: Request) -> int:
 def resource_id(raw: str, *, what: str = "resource") -> int:
     """An id as the client wrote it; one that cannot be ours (not a positive 63-bit
     integer) names nothing: NotFound, like another account's."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise NotFound(f"No {what} with id {raw[:40]!r}") from None
-    if value <= 0 or value > 2**62:
+    value = parse_whole_number(raw)
+    if value is None or value <= 0:
         raise NotFound(f"No {what} with id {raw[:40]!r}")
     return value
 
@@ -104,10 +102,7 @@ def int_param(params: Any, name: str, default: int | None) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidField(f"{name} must be an integer") from None
+    return whole_number(raw, name)
 
 
 def date_param(params: Any, name: str) -> int | None:

@@ -8,6 +8,7 @@ from typing import Any
 from relais.api.smsfactor.endpoint import endpoint, path_id
 from relais.core.errors import InvalidField
 from relais.core.instant import from_ms
+from relais.core.integers import whole_number
 from relais.core.schedule import format_paris
 from relais.services import sub_accounts, tokens
 from relais.services.tokens import TokenInfo
@@ -16,11 +17,7 @@ from relais.services.tokens import TokenInfo
 def _ttl(raw: Any) -> int | None:
     if raw is None or raw == "":
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
-        raw = int(raw.strip())
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
-        raise InvalidField(f"ttl must be a positive integer number of seconds, not {raw!r}")
-    return raw
+    return whole_number(raw, "ttl (seconds)", minimum=1)
 
 
 def _allowed_ips(raw: Any) -> list[str] | None:

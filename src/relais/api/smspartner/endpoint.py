@@ -26,6 +26,7 @@ from relais.core.errors import (
     RelaisError,
     StorageError,
 )
+from relais.core.integers import parse_whole_number
 from relais.core.text import refuse_control_characters_in
 from relais.services import tokens
 from relais.services.platform import AccountRef, Platform
@@ -87,9 +88,10 @@ def text(fields: Fields, name: str) -> str | None:
 def page_number(fields: Fields) -> int:
     """`page` (from 1, default 1); code 6 for anything but a positive integer."""
     raw = text(fields, "page") or "1"
-    if not raw.isdigit() or int(raw) < 1 or int(raw) > 2**31:
+    page = parse_whole_number(raw)
+    if page is None or not 1 <= page <= 2**31:
         raise PartnerError(codes.BAD_FORMAT, "Mauvais format")
-    return int(raw)
+    return page
 
 
 def flag(fields: Fields, name: str) -> bool:

@@ -7,15 +7,13 @@ from datetime import datetime
 
 from relais.api.smspartner import errors as codes
 from relais.api.smspartner.errors import FieldErrors, PartnerError
+from relais.core.integers import parse_whole_number
 from relais.core.quiet_hours import CLOSES, OPENS, is_release_day
 from relais.core.schedule import PARIS, format_paris
 
 
 def _integer(raw: str) -> int | None:
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+    return parse_whole_number(raw)
 
 
 def scheduled_at(

@@ -12,6 +12,7 @@ from relais.api.smspartner.endpoint import Fields, endpoint, page_number, text
 from relais.api.smspartner.errors import PartnerError
 from relais.core.errors import InvalidField, NotFound
 from relais.core.instant import from_ms
+from relais.core.integers import parse_whole_number
 from relais.core.phone import normalize_recipient
 from relais.core.schedule import PARIS
 from relais.services import list_import, lists, opt_outs
@@ -32,9 +33,10 @@ def _id(fields: Fields, name: str) -> int:
     raw = text(fields, name)
     if raw is None:
         raise PartnerError(codes.CONSTRAINTS, fields=[(codes.element(name), f"{name} est requis")])
-    if not raw.isdigit() or not 0 < int(raw) < 2**62:
+    value = parse_whole_number(raw)
+    if value is None or value <= 0:
         raise PartnerError(codes.NOT_FOUND, f"{name} introuvable")
-    return int(raw)
+    return value
 
 
 def _group_id(fields: Fields) -> int:

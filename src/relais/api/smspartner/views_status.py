@@ -13,6 +13,7 @@ from relais.api.smspartner.money import CURRENCY, euros
 from relais.api.smspartner.statuses import e164, label, paris_text, unix_text
 from relais.core.errors import NotCancellable
 from relais.core.instant import to_ms
+from relais.core.integers import parse_whole_number
 from relais.core.phone import normalize_recipient
 from relais.services import campaigns
 from relais.services import message_status as statuses
@@ -29,11 +30,8 @@ def message_id(raw: Any) -> int:
     value = raw if isinstance(raw, str) else None if raw is None else str(raw)
     if value is None or not value.strip():
         raise PartnerError(codes.ID_REQUIRED)
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise PartnerError(codes.NOT_FOUND) from None
-    if not 0 < number < 2**62:
+    number = parse_whole_number(value.strip())
+    if number is None or number <= 0:
         raise PartnerError(codes.NOT_FOUND)
     return number
 

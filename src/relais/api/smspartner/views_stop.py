@@ -10,6 +10,7 @@ from relais.api.smspartner.endpoint import Fields, endpoint, page_number, text
 from relais.api.smspartner.errors import PartnerError
 from relais.core.errors import NotFound
 from relais.core.instant import from_ms
+from relais.core.integers import parse_whole_number
 from relais.core.phone import normalize_recipient
 from relais.core.schedule import format_paris
 from relais.services import opt_outs
@@ -62,11 +63,12 @@ async def stop_delete(platform: Platform, account: AccountRef, fields: Fields) -
     raw = text(fields, "id")
     if raw is None:
         raise PartnerError(codes.ID_REQUIRED, "L'identifiant est requis")
-    if not raw.isdigit() or not 0 < int(raw) < 2**62:
+    entry_id = parse_whole_number(raw)
+    if entry_id is None or entry_id <= 0:
         raise PartnerError(codes.NOT_FOUND, "Identifiant introuvable")
     try:
         await opt_outs.delete_opt_out(
-            platform, account=account, kind="blacklist", entry_id=int(raw)
+            platform, account=account, kind="blacklist", entry_id=entry_id
         )
     except NotFound:
         raise PartnerError(codes.NOT_FOUND, "Identifiant introuvable") from None
