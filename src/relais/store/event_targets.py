@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, null, or_, select
 
 from relais.core.events import EventType
 from relais.core.skycore_postbacks import MT_TYPE as POSTBACK_MT
@@ -99,7 +99,7 @@ def _watched(
         )
     else:
         query = (
-            select(*columns, literal(None).label("callback_id"))
+            select(*columns, null().label("callback_id"))
             .join(webhooks, account_hooks)
             .where(selected)
         )
