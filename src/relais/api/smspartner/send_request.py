@@ -96,9 +96,9 @@ def check_callback_url(name: str, url: str, problems: FieldErrors, *, allow_priv
         problems.add(name, f"L'URL ne peut pas depasser {MAX_URL} caracteres")
         return
     try:
-        _, host, _ = check_url(url, what="The URL")
-    except InvalidField as exc:
-        problems.add(name, f"L'URL n'est pas valide ({url[:60]}) : {exc.detail}")
+        _, host, _ = check_url(url)
+    except InvalidField:
+        problems.add(name, f"L'URL n'est pas valide ({url[:60]})")
         return
     try:
         address = ipaddress.ip_address(host)
