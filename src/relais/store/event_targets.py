@@ -55,8 +55,9 @@ def _watched(
     DLR webhook or postback URL (only the latter when not `dlr`), or, with `dlr`, whose
     campaign has a live `urlDlr` webhook; locked on PostgreSQL until commit so the change
     seen is the change made. Nothing for accounts without one: this costs one probe of the
-    (small) webhooks table and one of the partial index of campaigns with a `urlDlr`, which
-    holds no other campaign (no campaigns row is read for a message without one)."""
+    (small) webhooks table and a look in the partial index of campaigns with a `urlDlr`
+    (hashed once per batch by PostgreSQL), which holds no other campaign: no campaigns row
+    is read for a message without one (docs/smspartner.md, "Callbacks")."""
     types = [EventType.DLR.value, POSTBACK_MT] if dlr else [POSTBACK_MT]
     account_hooks = and_(
         webhooks.c.account_id == messages.c.account_id,
