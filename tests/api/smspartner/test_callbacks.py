@@ -298,3 +298,34 @@ async def test_a_served_send_with_urldlr_reaches_the_receiver(settings):
         answer["message_id"],
         "Delivered",
     )
+
+
+async def test_a_sandbox_or_refused_send_makes_no_callback_webhook(client, platform):
+    at(platform, TUESDAY)
+    poor = await make_customer(platform, email="poor@example.com", credits=0)
+    url = "https://hooks.example.com/dlr"
+    sandbox = await send(client, poor, urlDlr=url, urlResponse=url, sandbox=1)
+    assert (sandbox["success"], sandbox["code"]) == (False, 11)
+    refused = await send(client, poor, urlDlr=url, urlResponse=url)
+    assert (refused["success"], refused["code"]) == (False, 11)
+    assert await fetch_value(platform, select(func.count()).select_from(webhooks)) == 0
+    rich = await make_customer(platform, email="rich@example.com")
+    tried = await send(client, rich, urlDlr=url, sandbox=1)
+    assert (tried["success"], tried["message_id"]) == (True, 0)
+    assert await fetch_value(platform, select(func.count()).select_from(webhooks)) == 0
+
+
+async def test_a_url_that_answered_410_is_paused_until_a_send_names_it_again(
+    client, customer, local
+):
+    async with Receiver(answers=[410]) as receiver, sending(local) as sender:
+        await send(client, customer, urlDlr=receiver.url)
+        await delivered(local)
+        await sender.deliver_due()
+        assert await fetch_all(local, select(webhooks.c.status)) == [("paused",)]
+        await send(client, customer, urlDlr=receiver.url)
+        assert await fetch_all(local, select(webhooks.c.status)) == [("live",)]
+        at(local, TUESDAY + timedelta(seconds=10))
+        assert await sender.deliver_due() == 1  # the report kept while paused
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body
