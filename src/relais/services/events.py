@@ -8,7 +8,9 @@ type costs one probe of the webhooks table.
 * MO: a reply; STOP: a reply that is a STOP (it is not also an MO).
 * CLICKER: a person opened a tracked short link (services.short_links).
 * SKYCORE_MT / SKYCORE_MO: the Skycore postbacks of an account's postback URL (sent, final
-  statuses, replies; core.skycore_postbacks)."""
+  statuses, replies; core.skycore_postbacks).
+* SMSPARTNER_DLR / SMSPARTNER_RESPONSE: a send's own `urlDlr` (final statuses) and
+  `urlResponse` (replies and STOPs to its messages; core.smspartner_callbacks)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,17 @@ from sqlalchemy import Connection
 from relais.core.events import EventType, clicker_body, dlr_body, mo_body, stop_body
 from relais.core.skycore_postbacks import MO_TYPE, MT_TYPE, mt_body
 from relais.core.skycore_postbacks import mo_body as skycore_mo_body
+from relais.core.smspartner_callbacks import DLR_TYPE as CALLBACK_DLR
+from relais.core.smspartner_callbacks import RESPONSE_TYPE as CALLBACK_RESPONSE
+from relais.core.smspartner_callbacks import dlr_body as callback_dlr_body
+from relais.core.smspartner_callbacks import response_body as callback_response_body
 from relais.core.status import MessageStatus
 from relais.core.user_agents import Device
 from relais.store import webhook_outbox as outbox
 from relais.store.event_targets import StatusChange, campaign_senders, live_webhooks
 from relais.store.inbound import InboundRow, LastMessage
+from relais.store.screening import listed_among
+from relais.store.send_callbacks import reply_webhooks
 from relais.store.short_links import LinkTarget
 from relais.store.webhook_outbox import NewEvent
 
@@ -54,8 +62,41 @@ def write_dlr_events(conn: Connection, changes: Sequence[StatusChange], *, now_m
             ]
         if target.postback_ids:
             events += _mt_postbacks(change, senders.get(target.campaign_id), now_ms)
+    events += _dlr_callbacks(conn, changes, now_ms)
     outbox.enqueue(conn, events)
     return len(events)
+
+
+def _dlr_callbacks(
+    conn: Connection, changes: Sequence[StatusChange], now_ms: int
+) -> list[NewEvent]:
+    """The `urlDlr` reports of the final statuses of messages whose campaign has one, with
+    whether each number is on its account's STOP list now (read for those numbers only)."""
+    final = [c for c in changes if c.target.callback_id and c.status != MessageStatus.SENT.value]
+    if not final:
+        return []
+    numbers: dict[int, set[str]] = {}
+    for change in final:
+        numbers.setdefault(change.target.account_id, set()).add(change.target.destination)
+    stopped = {
+        (account_id, number)
+        for account_id, among in numbers.items()
+        for number in listed_among(conn, account_id=account_id, numbers=sorted(among))[0]
+    }
+    events = []
+    for change in final:
+        target = change.target
+        assert target.callback_id is not None
+        body = callback_dlr_body(
+            status=MessageStatus(change.status),
+            at_ms=change.done_at,
+            destination=target.destination,
+            campaign_id=target.campaign_id,
+            cost=target.cost,
+            stop_sms=(target.account_id, target.destination) in stopped,
+        ).decode()
+        events.append(NewEvent(target.callback_id, target.account_id, CALLBACK_DLR, body, now_ms))
+    return events
 
 
 def _mt_postbacks(change: StatusChange, sender: str | None, now_ms: int) -> list[NewEvent]:
@@ -110,8 +151,25 @@ def write_inbound_events(
                 text=row.text,
             ).decode()
             events += [NewEvent(w, last.account_id, MO_TYPE, text, now_ms) for w in postback_ids]
+    events += _response_callbacks(conn, owned, now_ms)
     outbox.enqueue(conn, events)
     return len(events)
+
+
+def _response_callbacks(
+    conn: Connection, owned: Sequence[tuple[InboundRow, LastMessage]], now_ms: int
+) -> list[NewEvent]:
+    """The `urlResponse` callback of each reply (or STOP) whose answered campaign has one."""
+    hooks = reply_webhooks(conn, [last.campaign_id for _, last in owned])
+    events = []
+    for row, last in owned:
+        webhook_id = hooks.get(last.campaign_id)
+        if webhook_id is not None:
+            body = callback_response_body(
+                is_stop=row.is_stop, source=row.source, text=row.text, campaign_id=last.campaign_id
+            ).decode()
+            events.append(NewEvent(webhook_id, last.account_id, CALLBACK_RESPONSE, body, now_ms))
+    return events
 
 
 def _kind(row: InboundRow) -> str:

@@ -7,13 +7,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, null, or_, select
 
 from relais.core.events import EventType
 from relais.core.skycore_postbacks import MT_TYPE as POSTBACK_MT
 from relais.core.status import PREDECESSORS, MessageStatus
 from relais.store.tables import campaigns, messages, webhooks
 from relais.store.webhooks import LIVE
+
+# A send's `urlDlr` webhook, reached through its campaign (store.send_callbacks).
+_callback = campaigns.alias("callback_campaign")
+_callback_hook = webhooks.alias("callback_webhook")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,10 @@ class DlrTarget:
     webhook_ids: tuple[int, ...]
     # The account's postback URL (Skycore MT postbacks, core.skycore_postbacks), if live.
     postback_ids: tuple[int, ...] = ()
+    # The campaign's live `urlDlr` webhook (core.smspartner_callbacks), and the message's
+    # cost in credits, which its report names.
+    callback_id: int | None = None
+    cost: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,30 +52,59 @@ def _watched(
     conn: Connection, selected: ColumnElement[bool], *, dlr: bool = True
 ) -> dict[int, tuple[str, DlrTarget]]:
     """The current status and DLR target of the `selected` messages whose account has a live
-    DLR webhook or postback URL (only the latter when not `dlr`), locked on PostgreSQL until
-    commit so the change seen is the change made. Nothing for accounts without one: this
-    costs one probe of the (small) webhooks table."""
+    DLR webhook or postback URL (only the latter when not `dlr`), or, with `dlr`, whose
+    campaign has a live `urlDlr` webhook; locked on PostgreSQL until commit so the change
+    seen is the change made. Nothing for accounts without one: this costs one probe of the
+    (small) webhooks table and a look in the partial index of campaigns with a `urlDlr`
+    (hashed once per batch by PostgreSQL), which holds no other campaign: no campaigns row
+    is read for a message without one (docs/smspartner.md, "Callbacks")."""
     types = [EventType.DLR.value, POSTBACK_MT] if dlr else [POSTBACK_MT]
-    query = (
-        select(
-            messages.c.id,
-            messages.c.status,
-            messages.c.account_id,
-            messages.c.destination,
-            messages.c.country,
-            messages.c.gsmsmsid,
-            messages.c.campaign_id,
-            webhooks.c.id.label("webhook_id"),
-            webhooks.c.type.label("webhook_type"),
-        )
-        .join(webhooks, webhooks.c.account_id == messages.c.account_id)
-        .where(
-            selected,
-            webhooks.c.type.in_(types),
-            webhooks.c.status == LIVE,
-        )
-        .order_by(messages.c.id, webhooks.c.id)
+    account_hooks = and_(
+        webhooks.c.account_id == messages.c.account_id,
+        webhooks.c.type.in_(types),
+        webhooks.c.status == LIVE,
     )
+    columns = (
+        messages.c.id,
+        messages.c.status,
+        messages.c.account_id,
+        messages.c.destination,
+        messages.c.country,
+        messages.c.gsmsmsid,
+        messages.c.campaign_id,
+        messages.c.cost,
+        webhooks.c.id.label("webhook_id"),
+        webhooks.c.type.label("webhook_type"),
+    )
+    if dlr:
+        query = (
+            select(*columns, _callback_hook.c.id.label("callback_id"))
+            .select_from(
+                messages.outerjoin(webhooks, account_hooks)
+                .outerjoin(
+                    _callback,
+                    and_(
+                        _callback.c.id == messages.c.campaign_id,
+                        _callback.c.dlr_webhook_id.is_not(None),
+                    ),
+                )
+                .outerjoin(
+                    _callback_hook,
+                    and_(
+                        _callback_hook.c.id == _callback.c.dlr_webhook_id,
+                        _callback_hook.c.status == LIVE,
+                    ),
+                )
+            )
+            .where(selected, or_(webhooks.c.id.is_not(None), _callback_hook.c.id.is_not(None)))
+        )
+    else:
+        query = (
+            select(*columns, null().label("callback_id"))
+            .join(webhooks, account_hooks)
+            .where(selected)
+        )
+    query = query.order_by(messages.c.id, webhooks.c.id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=messages)
     found: dict[int, tuple[str, DlrTarget]] = {}
@@ -75,7 +112,9 @@ def _watched(
         known = found.get(row.id)
         hooks = known[1].webhook_ids if known else ()
         postbacks = known[1].postback_ids if known else ()
-        if row.webhook_type == POSTBACK_MT:
+        if row.webhook_id is None:
+            pass
+        elif row.webhook_type == POSTBACK_MT:
             postbacks = (*postbacks, row.webhook_id)
         else:
             hooks = (*hooks, row.webhook_id)
@@ -87,6 +126,8 @@ def _watched(
             row.campaign_id,
             hooks,
             postbacks,
+            row.callback_id,
+            row.cost,
         )
         found[row.id] = (row.status, target)
     return found

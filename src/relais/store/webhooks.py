@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from relais.core.skycore_postbacks import TYPES as POSTBACK_TYPES
+from relais.core.smspartner_callbacks import TYPES as CALLBACK_TYPES
 from relais.store.tables import webhook_attempts, webhook_events, webhooks
 
 # A webhook's status: live ones get events; a paused one (by its account, or after its
@@ -16,9 +17,10 @@ from relais.store.tables import webhook_attempts, webhook_events, webhooks
 LIVE = "live"
 PAUSED = "paused"
 STATUSES = (LIVE, PAUSED)
-# An account's postback URL is kept as webhooks of its own types (store.subscriptions); the
-# SMSFactor /webhook endpoints neither count, show, change nor delete those.
-_CUSTOMER_OWN = webhooks.c.type.not_in(POSTBACK_TYPES)
+# An account's postback URL (store.subscriptions) and a send's SMSPartner callback URLs
+# (store.send_callbacks) are kept as webhooks of their own types; the SMSFactor /webhook
+# endpoints neither count, show, change nor delete those.
+_CUSTOMER_OWN = webhooks.c.type.not_in(POSTBACK_TYPES + CALLBACK_TYPES)
 
 
 @dataclass(frozen=True, slots=True)

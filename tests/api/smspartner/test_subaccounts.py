@@ -103,6 +103,13 @@ async def test_sub_account_errors(client, customer, platform):
         ("/v1/subaccount/credit/add", {"apiKey": key, "credit": "x", "tokenSubaccount": "1"}, 5),
         ("/v1/subaccount/credit/add", {"apiKey": key, "credit": "1", "tokenSubaccount": "999"}, 6),
         ("/v1/subaccount/credit/add", {"apiKey": key, "credit": "1", "tokenSubaccount": "rl_x"}, 6),
+        ("/v1/subaccount/credit/add", {"apiKey": key, "credit": "inf", "tokenSubaccount": "1"}, 5),
+        ("/v1/subaccount/credit/add", {"apiKey": key, "credit": "nan", "tokenSubaccount": "1"}, 5),
+        (
+            "/v1/subaccount/credit/add",
+            {"apiKey": key, "credit": "1", "tokenSubaccount": "9" * 30},
+            6,
+        ),
         (
             "/v1/subaccount/credit/remove",
             {"apiKey": key, "credit": "1", "tokenSubaccount": child_key},

@@ -3,14 +3,9 @@ part to France by default) is shown as CREDIT_EUR euros (docs/smspartner.md, dec
 
 from __future__ import annotations
 
-from typing import Final
+from relais.core.smspartner_callbacks import CREDIT_EUR, CURRENCY, euros
 
-CREDIT_EUR: Final = 0.045
-CURRENCY: Final = "EUR"
-
-
-def euros(credits: int) -> float:
-    return round(credits * CREDIT_EUR, 3)
+__all__ = ["CREDIT_EUR", "CURRENCY", "euros", "euros_text"]
 
 
 def euros_text(credits: int) -> str:

@@ -4,6 +4,7 @@ service stores, bills and delivers like any other dialect's."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +16,13 @@ from relais.api.smspartner.errors import FieldErrors, PartnerError
 from relais.api.smspartner.schedule import as_delay, refuse_outside_marketing_window, scheduled_at
 from relais.api.smspartner.text import as_sent
 from relais.core.encoding import segment_count
-from relais.core.errors import InvalidSender
+from relais.core.errors import InvalidField, InvalidSender
 from relais.core.phone import normalize_recipient
 from relais.core.send_rules import release_time
 from relais.core.sender import validate_sender
 from relais.core.status import PushType
 from relais.core.templates import with_stop_notice
+from relais.core.webhook_targets import check_url, refused_address
 from relais.services.sending.numbers import Recipient, Submission
 
 MAX_NUMBERS: Final = 500
@@ -29,7 +31,8 @@ LOW_COST_LENGTH: Final = 160
 PREMIUM, LOW_COST = "1", "2"
 _SENDER_CHARS: Final = re.compile(r"[A-Za-z0-9 ]+", re.ASCII)
 _TAG: Final = re.compile(r"[a-z0-9_\-.]{1,20}", re.ASCII)
-_URL: Final = re.compile(r"https?://[^\s]{1,490}", re.IGNORECASE)
+MAX_URL: Final = 500  # campaigns.dlr_url, reply_url
+MAX_SIGNATURE: Final = 255  # webhooks.signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +88,42 @@ def check_sender(raw: str | None, problems: FieldErrors) -> str | None:
         raise PartnerError(codes.SENDER_INVALID) from None
 
 
-def check_options(fields: Fields, problems: FieldErrors) -> tuple[str | None, str | None, str]:
-    """`tag`, `urlDlr`, `urlResponse` and `gamme` (or `range`): (tag, dlr url, reply url,
-    range) with each bad value a code 9 item."""
+def check_callback_url(name: str, url: str, problems: FieldErrors, *, allow_private: bool) -> None:
+    """A callback URL passes the checks of a webhook URL (core.webhook_targets): http(s), a
+    host, no user or password; an address given as such must be one a webhook may reach
+    (its resolved addresses are checked again at each delivery). Else a code 9 item."""
+    if len(url) > MAX_URL:
+        problems.add(name, f"L'URL ne peut pas depasser {MAX_URL} caracteres")
+        return
+    try:
+        _, host, _ = check_url(url)
+    except InvalidField:
+        problems.add(name, f"L'URL n'est pas valide ({url[:60]})")
+        return
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    reason = refused_address(address, allow_private=allow_private)
+    if reason is not None:
+        problems.add(name, f"L'URL n'est pas autorisee ({url[:60]}) : {reason}")
+
+
+def check_options(
+    fields: Fields, problems: FieldErrors, *, allow_private: bool = False
+) -> tuple[str | None, str | None, str]:
+    """`tag`, `urlDlr`, `urlResponse` and `gamme` (or `range`): (tag, dlr url, range) with
+    each bad value a code 9 item."""
     tag = text(fields, "tag")
     if tag is not None and not _TAG.fullmatch(tag):
         problems.add("tag", "Le tag doit faire 20 caracteres au plus, en minuscules, sans espace")
     for name in ("urlDlr", "urlResponse"):
         url = text(fields, name)
-        if url is not None and not _URL.fullmatch(url):
-            problems.add(name, f"L'URL n'est pas valide ({url[:60]})")
+        if url is not None:
+            check_callback_url(name, url, problems, allow_private=allow_private)
+    signature = text(fields, "callbackSignature")
+    if signature is not None and len(signature) > MAX_SIGNATURE:
+        problems.add("callbackSignature", f"La signature depasse {MAX_SIGNATURE} caracteres")
     gamme = text(fields, "gamme") or text(fields, "range") or PREMIUM
     if gamme not in (PREMIUM, LOW_COST):
         problems.add("gamme", "La gamme doit etre 1 (Premium) ou 2 (Low Cost)")
@@ -109,6 +138,7 @@ class Options:
     tag: str | None
     dlr_url: str | None
     reply_url: str | None
+    callback_signature: str | None  # Relais's own field: the key callbacks are signed with
     gamme: str
     when: datetime | None  # the client's scheduled time
     unicode: bool
@@ -117,11 +147,14 @@ class Options:
     goes_out_at: datetime | None  # when it leaves: `when`, or the marketing window's opening
 
 
-def read_options(fields: Fields, problems: FieldErrors, *, now: datetime) -> Options:
+def read_options(
+    fields: Fields, problems: FieldErrors, *, now: datetime, allow_private: bool = False
+) -> Options:
     """The shared fields of /v1/send and /v1/bulk-send; bad values are code 9 items in
-    `problems`, raised before the schedule is read (codes 45-49, 22, 23)."""
+    `problems`, raised before the schedule is read (codes 45-49, 22, 23). `allow_private`:
+    the platform lets webhooks reach private addresses (RELAIS_WEBHOOK_ALLOW_PRIVATE)."""
     sender = check_sender(text(fields, "sender"), problems)
-    tag, dlr_url, gamme = check_options(fields, problems)
+    tag, dlr_url, gamme = check_options(fields, problems, allow_private=allow_private)
     problems.raise_if_any()
     when = scheduled_at(
         text(fields, "scheduledDeliveryDate"), text(fields, "time"), text(fields, "minute"), now=now
@@ -134,6 +167,7 @@ def read_options(fields: Fields, problems: FieldErrors, *, now: datetime) -> Opt
         tag=tag,
         dlr_url=dlr_url,
         reply_url=text(fields, "urlResponse"),
+        callback_signature=text(fields, "callbackSignature") or None,
         gamme=gamme,
         when=when,
         unicode=flag(fields, "isUnicode"),
@@ -177,16 +211,19 @@ def submission(body: str, numbers: list[str], options: Options) -> Submission:
         tag=options.tag,
         dlr_url=options.dlr_url,
         reply_url=options.reply_url,
+        callback_signature=options.callback_signature,
     )
 
 
-def read_send(fields: Fields, *, country: str, now: datetime, stop_notice: str) -> SendOrder:
+def read_send(
+    fields: Fields, *, country: str, now: datetime, stop_notice: str, allow_private: bool = False
+) -> SendOrder:
     """Check a `/v1/send` request in SMSPartner's order and build its Submission."""
     entries = split_numbers(text(fields, "phoneNumbers"))
     message = message_text(fields.get("message"))
     problems = FieldErrors()
     numbers = check_numbers(entries, country, problems)
-    options = read_options(fields, problems, now=now)
+    options = read_options(fields, problems, now=now, allow_private=allow_private)
     body, parts = outgoing(message, options, stop_notice=stop_notice)
     return SendOrder(
         submission=submission(body, numbers, options),

@@ -3,34 +3,16 @@ and `ko` for a message no carrier ever took (not sent); dates as they print them
 
 from __future__ import annotations
 
-from typing import Final
-
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
+from relais.core.smspartner_callbacks import status_word
 from relais.core.status import MessageStatus
 from relais.services.message_status import Status
 
-_WAITING: Final = {
-    MessageStatus.QUEUED.value,
-    MessageStatus.SENDING.value,
-    MessageStatus.SENT.value,
-    MessageStatus.HELD.value,
-}
-_NOT_SENT: Final = {
-    MessageStatus.ROUTE_NOT_AVAILABLE.value,
-    MessageStatus.NOT_ALLOWED.value,
-    MessageStatus.INVALID_SENDER.value,
-}
-
 
 def label(status: str) -> str:
-    if status == MessageStatus.DELIVERED.value:
-        return "Delivered"
-    if status in _WAITING:
-        return "Waiting"
-    if status in _NOT_SENT:
-        return "ko"
-    return "Not delivered"
+    """The word of /v1/message-status and of the `urlDlr` callback alike."""
+    return status_word(MessageStatus(status))
 
 
 def instant_ms(status: Status) -> int:

@@ -85,7 +85,12 @@ async def bulk_send(platform: Platform, account: AccountRef, fields: Fields) -> 
         raise PartnerError(codes.NO_NUMBER)
     if len(entries) > MAX_NUMBERS:
         raise PartnerError(codes.TOO_MANY_NUMBERS)
-    options = read_options(fields, FieldErrors(), now=platform.clock())
+    options = read_options(
+        fields,
+        FieldErrors(),
+        now=platform.clock(),
+        allow_private=platform.settings.webhook_allow_private,
+    )
     replies: list[dict[str, Any]] = []
     total_cost, first_id = 0, None
     for entry in entries:

@@ -23,6 +23,7 @@ async def send(platform: Platform, account: AccountRef, fields: Fields) -> dict[
         country=account.country,
         now=platform.clock(),
         stop_notice=platform.settings.stop_notice,
+        allow_private=platform.settings.webhook_allow_private,
     )
     listed = await opt_outs.blacklisted_among(platform, account=account, numbers=order.numbers)
     if listed and len(listed) == len(order.numbers):

@@ -18,6 +18,7 @@ from relais.core.errors import (
     InvalidRequest,
     NotFound,
 )
+from relais.core.integers import parse_whole_number
 from relais.services import credits, sub_accounts, tokens
 from relais.services.platform import AccountRef, Platform
 from relais.services.sub_accounts import SubAccount
@@ -57,9 +58,9 @@ async def _child(platform: Platform, account: AccountRef, key: str | None) -> Su
     if key is None:
         raise _refuse(TOKEN_REQUIRED)
     try:
-        child_id = (
-            int(key) if key.isdigit() else (await tokens.authenticate_token(platform, key)).id
-        )
+        child_id = parse_whole_number(key)
+        if child_id is None:
+            child_id = (await tokens.authenticate_token(platform, key)).id
         return await sub_accounts.get_sub_account(
             platform, account=account, sub_account_id=child_id
         )
@@ -74,7 +75,7 @@ def _credits(fields: Fields, name: str) -> int:
         raise _refuse(CREDIT_REQUIRED)
     try:
         amount = round(float(raw.replace(",", ".")) / CREDIT_EUR)
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan", "inf"
         raise _refuse(CREDIT_POSITIVE) from None
     if amount <= 0:
         raise _refuse(CREDIT_POSITIVE)

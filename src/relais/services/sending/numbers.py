@@ -39,6 +39,7 @@ from relais.services.sending.common import (
 from relais.store import account_policy as policy_store
 from relais.store import campaigns as campaign_store
 from relais.store import screening as screening_store
+from relais.store import send_callbacks
 
 MAX_RECIPIENTS = 10_000
 
@@ -67,6 +68,8 @@ class Submission:
     tag: str | None = None
     dlr_url: str | None = None
     reply_url: str | None = None
+    # The key the callbacks are signed with (None: unsigned; store.send_callbacks).
+    callback_signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +262,17 @@ async def send(
             status=CampaignStatus.MODERATION.value if report.moderated else campaign_status,
             moderation_reason=report.moderation_reason,
         )
+        if submission.dlr_url or submission.reply_url:  # only such sends pay for this
+            campaign.update(
+                send_callbacks.campaign_callbacks(
+                    conn,
+                    account_id=account.id,
+                    dlr_url=submission.dlr_url,
+                    reply_url=submission.reply_url,
+                    signature=submission.callback_signature,
+                    now_ms=plan.now_ms,
+                )
+            )
         campaign_id, new_balance = insert_paid_campaign(
             conn, account=account, campaign=campaign, amount=report.cost, now_ms=plan.now_ms
         )

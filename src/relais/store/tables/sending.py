@@ -50,6 +50,10 @@ campaigns = Table(
     Column("tag", String(20), nullable=True),
     Column("dlr_url", String(500), nullable=True),
     Column("reply_url", String(500), nullable=True),
+    # The hidden webhooks those callbacks go through (core.smspartner_callbacks); NULL
+    # without one. The partial index holds only campaigns with a `urlDlr`.
+    Column("dlr_webhook_id", BigInteger, nullable=True),
+    Column("reply_webhook_id", BigInteger, nullable=True),
     # When the retention purge erased the campaign's texts (services/retention.py); NULL
     # while they are kept. The partial index lists only campaigns the purge may still erase.
     Column("purged_at", BigInteger, nullable=True),
@@ -61,6 +65,13 @@ campaigns = Table(
         postgresql_where=text("purged_at IS NULL"),
     ),
     Index("ix_campaigns_account_created", "account_id", "id"),
+    Index(
+        "ix_campaigns_dlr_webhook",
+        "id",
+        "dlr_webhook_id",
+        sqlite_where=text("dlr_webhook_id IS NOT NULL"),
+        postgresql_where=text("dlr_webhook_id IS NOT NULL"),
+    ),
     Index(
         "ix_campaigns_account_tag",
         "account_id",

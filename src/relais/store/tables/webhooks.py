@@ -7,6 +7,8 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, T
 
 from relais.store.tables.base import Id, metadata
 
+CALLBACK_TYPES = "type IN ('SMSPARTNER_DLR', 'SMSPARTNER_RESPONSE')"
+
 # An account's webhooks (SMSFactor /webhook): one URL per event type it is told of.
 webhooks = Table(
     "webhooks",
@@ -21,6 +23,15 @@ webhooks = Table(
     Column("last_http_code", Integer, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_webhooks_account_type", "account_id", "type"),
+    # A send's SMSPartner callback webhooks, found by URL (core.smspartner_callbacks).
+    Index(
+        "ix_webhooks_callback_url",
+        "account_id",
+        "type",
+        "url",
+        sqlite_where=text(CALLBACK_TYPES),
+        postgresql_where=text(CALLBACK_TYPES),
+    ),
 )
 
 # The outbox: one row per event and webhook, written in the transaction of the change that
