@@ -29,12 +29,12 @@ def test_cli_account_credits_token_round_trip(url):
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip().isdigit()
     added = relais(url, "credits", "add", "--email", "a@b.fr", "25")
-    assert (added.returncode, added.stdout.strip()) == (0, "35")
+    assert (added.returncode, added.stdout.strip()) == (0, "balance=35")
     token = relais(url, "token", "create", "--email", "a@b.fr")
     assert token.returncode == 0
     assert token.stdout.strip().startswith("rl_") and len(token.stdout.strip().split()) == 1
     shown = relais(url, "credits", "show", "--email", "a@b.fr")
-    assert shown.stdout.strip() == "35"
+    assert shown.stdout.strip() == "balance=35"
 
 
 def test_cli_errors_go_to_stderr_with_non_zero_exit(url):

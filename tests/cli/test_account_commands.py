@@ -26,7 +26,7 @@ def test_suspend_unlock_list_and_show(database_url):
     )
     relais(url, "account", "create", "--email", "c@d.fr", "--password", "secret1")
     suspended = relais(url, "account", "suspend", "--email", "a@b.fr", "--reason", "unpaid")
-    assert (suspended.returncode, suspended.stdout.strip()) == (0, "0"), suspended.stderr
+    assert (suspended.returncode, suspended.stdout.strip()) == (0, "held=0"), suspended.stderr
     listed = relais(url, "account", "list").stdout.splitlines()
     assert [line.split()[1:3] for line in listed] == [["a@b.fr", "suspended"], ["c@d.fr", "active"]]
     only = relais(url, "account", "list", "--suspended").stdout.splitlines()
@@ -93,7 +93,9 @@ def test_policy_and_moderation_commands(database_url):
     assert rule.returncode == 0, rule.stderr
     listed = relais(url, "moderation", "rule", "list").stdout.split()
     assert listed[:3] == [rule.stdout.strip(), "word", "casino"]
-    assert relais(url, "moderation", "queue").stdout == ""
+    empty_queue = relais(url, "moderation", "queue")
+    assert empty_queue.stdout == ""
+    assert empty_queue.stderr.startswith("no campaign is waiting for review\n")
     assert relais(url, "moderation", "rule", "remove", rule.stdout.strip()).returncode == 0
     missing = relais(url, "moderation", "approve", "999")
     assert missing.returncode == 1 and missing.stderr

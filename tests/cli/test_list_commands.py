@@ -187,7 +187,7 @@ async def test_list_show_and_delete(database_url, platform):
     refused = relais(database_url, "list", "delete", str(first.list_id), "--email", other.email)
     assert refused.returncode == 1 and "No list" in refused.stderr
     deleted = relais(database_url, "list", "delete", str(first.list_id), "--email", customer.email)
-    assert (deleted.returncode, deleted.stdout) == (0, "2\n")
+    assert (deleted.returncode, deleted.stdout) == (0, "deleted_contacts=2\n")
     assert await table_counts(platform) == (1, 0)
 
 

@@ -252,10 +252,10 @@ def test_cli_credits_transfer(database_url):
     asyncio.run(make_child())
     given = relais(database_url, "credits", "transfer", "--from", "p@b.fr", "--to", "c@b.fr", "8")
     assert given.returncode == 0, given.stderr
-    assert given.stdout.split() == ["12", "8"]
+    assert given.stdout.strip() == "giver_balance=12 receiver_balance=8"
     back = relais(database_url, "credits", "transfer", "--from", "c@b.fr", "--to", "p@b.fr", "3")
-    assert back.stdout.split() == ["5", "15"]
+    assert back.stdout.strip() == "giver_balance=5 receiver_balance=15"
     refused = relais(database_url, "credits", "transfer", "--from", "c@b.fr", "--to", "p@b.fr", "9")
     assert refused.returncode != 0 and refused.stderr
     shown = relais(database_url, "credits", "show", "--email", "c@b.fr")
-    assert shown.stdout.strip() == "5"
+    assert shown.stdout.strip() == "balance=5"

@@ -108,7 +108,7 @@ def account_suspend(
         account_id = await _account_id(p, email)
         return await suspension.suspend(p, actor=cli_actor(), account_id=account_id, reason=reason)
 
-    typer.echo(run(action))
+    typer.echo(f"held={run(action)}")
 
 
 @account_app.command("unlock")
@@ -119,7 +119,7 @@ def account_unlock(email: Email) -> None:
         account_id = await _account_id(p, email)
         return await suspension.unlock(p, actor=cli_actor(), account_id=account_id)
 
-    typer.echo(run(action))
+    typer.echo(f"released={run(action)}")
 
 
 @account_app.command("countries")
@@ -196,7 +196,7 @@ def credits_add(
             p, actor=cli_actor(), account_id=account_id, amount=amount, note=note
         )
 
-    typer.echo(run(action))
+    typer.echo(f"balance={run(action)}")
 
 
 @credits_app.command("transfer")
@@ -212,7 +212,7 @@ def credits_transfer(
             p, actor=cli_actor(), from_email=from_, to_email=to, amount=amount
         )
     )
-    typer.echo(f"{given} {received}")
+    typer.echo(f"giver_balance={given} receiver_balance={received}")
 
 
 @credits_app.command("show")
@@ -222,7 +222,7 @@ def credits_show(email: Email) -> None:
     async def action(p: Platform) -> int:
         return await credits.balance(p, account_id=await _account_id(p, email))
 
-    typer.echo(run(action))
+    typer.echo(f"balance={run(action)}")
 
 
 @token_app.command("create")

@@ -47,3 +47,10 @@ def run(action: Callable[[Platform], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except RelaisError as exc:
         raise fail(exc.detail) from None
+
+
+def say_if_none(shown: int, what: str) -> None:
+    """After a listing: when it showed nothing, say so on stderr (stdout stays empty for
+    scripts that read it)."""
+    if not shown:
+        typer.echo(f"no {what}", err=True)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from relais import delivery
-from relais.cli.common import cli_actor, fail, run
+from relais.cli.common import cli_actor, fail, run, say_if_none
 from relais.core.errors import ConfigError, RelaisError
 from relais.core.instant import to_ms
 from relais.services import accounts
@@ -120,6 +120,8 @@ def connector_list(
         for name, lease in leases.items()
         if name not in configured and lease.expires_at > now_ms
     ]
+    if not as_json:
+        say_if_none(len(rows), "connector")
     for row in rows:
         lease = leases.get(row.name)
         if as_json:
@@ -251,7 +253,9 @@ def route_add(
 @route_app.command("list")
 def route_list() -> None:
     """`ID CONNECTOR prefix=… country=… account=… sender=… priority=…` lines."""
-    for route in run(connector_service.list_routes):
+    routes = run(connector_service.list_routes)
+    say_if_none(len(routes), "route")
+    for route in routes:
         typer.echo(
             f"{route.id}\t{route.connector}\tprefix={route.prefix or '*'}\t"
             f"country={route.country or '*'}\taccount={route.account_id or '*'}\t"

@@ -29,7 +29,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from relais.cli.common import fail, run
+from relais.cli.common import fail, run, say_if_none
 from relais.core.errors import InvalidField
 from relais.core.instant import from_ms
 from relais.core.schedule import format_paris
@@ -228,8 +228,10 @@ def list_list(email: Email) -> None:
         account = await accounts.find_account(p, email=email)
         return await lists.list_lists(p, account=account)
 
-    for summary in run(action):
+    summaries = run(action)
+    for summary in summaries:
         typer.echo(_summary_line(summary))
+    say_if_none(len(summaries), "list")
 
 
 @list_app.command("show")
@@ -269,4 +271,4 @@ def list_delete(
         account = await accounts.find_account(p, email=email)
         return await lists.delete_list(p, account=account, list_id=list_id)
 
-    typer.echo(run(action))
+    typer.echo(f"deleted_contacts={run(action)}")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from relais.cli.common import cli_actor, run
+from relais.cli.common import cli_actor, run, say_if_none
 from relais.core.instant import from_ms
 from relais.services import account_policy, accounts, moderation, operators
 from relais.services.platform import Platform
@@ -45,9 +45,11 @@ def rule_add(
 @rule_app.command("list")
 def rule_list() -> None:
     """Print `ID KIND VALUE ACCOUNT` lines (ACCOUNT is * for every account)."""
-    for rule in run(account_policy.list_moderation_rules):
+    rules = run(account_policy.list_moderation_rules)
+    for rule in rules:
         account = "*" if rule.account_id is None else rule.account_id
         typer.echo(f"{rule.id} {rule.kind} {rule.value} {account}")
+    say_if_none(len(rules), "moderation rule")
 
 
 @rule_app.command("remove")
@@ -60,8 +62,10 @@ def rule_remove(rule_id: Annotated[int, typer.Argument()]) -> None:
 @moderation_app.command("queue")
 def moderation_queue() -> None:
     """Print the campaigns waiting for review, oldest first, one JSON object per line."""
-    for campaign in run(moderation.moderation_queue):
+    held = run(moderation.moderation_queue)
+    for campaign in held:
         typer.echo(json.dumps(asdict(campaign), sort_keys=True))
+    say_if_none(len(held), "campaign is waiting for review")
 
 
 @moderation_app.command("approve")
@@ -92,7 +96,9 @@ def audit_list(
         account_id = (await accounts.find_account(p, email=email)).id if email else None
         return await operators.audit_log(p, account_id=account_id, action=action, limit=limit)
 
-    for entry in run(fetch):
+    entries = run(fetch)
+    say_if_none(len(entries), "audit entry matches")
+    for entry in entries:
         when = from_ms(entry.at).strftime("%Y-%m-%dT%H:%M:%SZ")
         account = "-" if entry.account_id is None else entry.account_id
         details = json.dumps(entry.details, sort_keys=True, separators=(",", ":"))
@@ -111,8 +117,10 @@ def operator_token_create(
 @operator_token_app.command("list")
 def operator_token_list() -> None:
     """Print `ID NAME` lines of live operator tokens."""
-    for token in run(operators.list_operator_tokens):
+    live = run(operators.list_operator_tokens)
+    for token in live:
         typer.echo(f"{token.id} {token.name}")
+    say_if_none(len(live), "live operator token")
 
 
 @operator_token_app.command("revoke")

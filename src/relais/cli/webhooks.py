@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from relais.cli.common import cli_actor, run
+from relais.cli.common import cli_actor, run, say_if_none
 from relais.services import accounts, webhook_outbox, webhooks
 from relais.services.platform import Platform
 
@@ -34,8 +34,10 @@ def webhook_list(email: Annotated[str, typer.Option(help="Account email")]) -> N
             )
         return lines
 
-    for line in run(action):
+    lines = run(action)
+    for line in lines:
         typer.echo(line)
+    say_if_none(len(lines), "webhook")
 
 
 @webhook_app.command("replay")
