@@ -11,7 +11,16 @@ from relais.core.status import FINAL_STATUSES, MessageStatus
 from relais.core.webhook_retry import DEFAULT_SCHEDULE, parse_schedule
 from relais.core.webhook_targets import check_url
 
-DEFAULT_DATABASE_URL = "sqlite:///relais.db"
+
+def default_database_url(env: dict[str, str]) -> str:
+    """One place whatever the current directory, so `relais serve` and a later `relais
+    account list` run from elsewhere meet the same database: $XDG_DATA_HOME/relais/relais.db
+    (~/.local/share/relais/relais.db)."""
+    data = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return f"sqlite:///{os.path.join(os.path.abspath(data), 'relais', 'relais.db')}"
+
+
+DEFAULT_DATABASE_URL = default_database_url(dict(os.environ))
 # What marketing texts end with (api_reference §1.11 leaves the exact text open; 36179 is
 # the short code of the French STOP SMS service). With its newline: 14 characters.
 DEFAULT_STOP_NOTICE = "STOP au 36179"
@@ -156,7 +165,7 @@ class Settings:
         outcomes = env.get("RELAIS_SIMULATOR_OUTCOMES")
         seed = env.get("RELAIS_SIMULATOR_SEED")
         return cls(
-            database_url=env.get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=env.get("RELAIS_DATABASE_URL") or default_database_url(env),
             host=env.get("RELAIS_HOST") or "127.0.0.1",
             port=_env_int(env, "RELAIS_PORT", 8080),
             default_format=default_format,

@@ -99,3 +99,70 @@ def test_policy_and_moderation_commands(database_url):
     assert relais(url, "moderation", "rule", "remove", rule.stdout.strip()).returncode == 0
     missing = relais(url, "moderation", "approve", "999")
     assert missing.returncode == 1 and missing.stderr
+
+
+def test_a_sub_account_made_from_the_cli_takes_a_transfer_as_the_readme_shows(database_url):
+    url = database_url
+    assert (
+        relais(
+            url,
+            "account",
+            "create",
+            "--email",
+            "shop@example.com",
+            "--password",
+            "a long secret",
+            "--credits",
+            "1000",
+        ).returncode
+        == 0
+    )
+    made = relais(
+        url,
+        "account",
+        "create",
+        "--parent",
+        "shop@example.com",
+        "--email",
+        "branch@example.com",
+        "--password",
+        "another secret",
+    )
+    assert made.returncode == 0 and made.stdout.strip().isdigit(), made.stderr
+    moved = relais(
+        url,
+        "credits",
+        "transfer",
+        "--from",
+        "shop@example.com",
+        "--to",
+        "branch@example.com",
+        "100",
+    )
+    assert moved.stdout.strip() == "giver_balance=900 receiver_balance=100", moved.stderr
+    with_credits = relais(
+        url,
+        "account",
+        "create",
+        "--parent",
+        "shop@example.com",
+        "--email",
+        "other@example.com",
+        "--password",
+        "secret1",
+        "--credits",
+        "5",
+    )
+    assert with_credits.returncode == 1 and "credits transfer" in with_credits.stderr
+    orphan = relais(
+        url,
+        "account",
+        "create",
+        "--parent",
+        "nobody@example.com",
+        "--email",
+        "x@example.com",
+        "--password",
+        "secret1",
+    )
+    assert orphan.returncode == 1 and orphan.stderr.startswith("error: ")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from relais.cli.common import cli_actor, run
+from relais.cli.common import cli_actor, fail, run
 from relais.services import (
     account_policy,
     accounts,
@@ -40,19 +40,44 @@ def account_create(
     credits_: Annotated[int, typer.Option("--credits", help="Initial credits")] = 0,
     country: Annotated[str, typer.Option(help="Default country of national numbers")] = "FR",
     company: Annotated[str, typer.Option(help="Company name")] = "",
+    parent: Annotated[
+        str | None, typer.Option(help="Email of the main account this is a sub-account of")
+    ] = None,
+    unlimited: Annotated[
+        bool, typer.Option(help="A sub-account that spends its parent's credits")
+    ] = False,
 ) -> None:
-    """Create a main account; prints its id."""
-    account_id = run(
-        lambda p: accounts.create_account(
-            p,
-            actor=cli_actor(),
-            email=email,
-            password=password,
-            country=country,
-            credits=credits_,
-            company=company,
+    """Create a main account, or with --parent a sub-account (it gets credits with
+    `relais credits transfer`, or spends its parent's with --unlimited); prints its id."""
+    if parent is None:
+        account_id = run(
+            lambda p: accounts.create_account(
+                p,
+                actor=cli_actor(),
+                email=email,
+                password=password,
+                country=country,
+                credits=credits_,
+                company=company,
+            )
         )
-    )
+    else:
+        if credits_:
+            raise fail("a sub-account gets its credits with `relais credits transfer`")
+
+        async def open_sub_account(p: Platform) -> int:
+            return await sub_accounts.open_account(
+                p,
+                caller=await accounts.find_account(p, email=parent),
+                email=email,
+                password=password,
+                country_code=country,
+                child=True,
+                unlimited=unlimited,
+                profile={"company": company} if company else None,
+            )
+
+        account_id = run(open_sub_account)
     typer.echo(account_id)
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 from importlib.metadata import version
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,7 +25,8 @@ from relais.store.migrate import upgrade
 
 # What `relais serve --help` lists: every variable the server reads (config.py has them all).
 ENVIRONMENT_HELP = (
-    "Settings come from the environment: RELAIS_DATABASE_URL (sqlite:///relais.db), "
+    "Settings come from the environment: RELAIS_DATABASE_URL (default "
+    "~/.local/share/relais/relais.db), "
     "RELAIS_HOST and RELAIS_PORT (127.0.0.1, 8080), RELAIS_ROLE, RELAIS_API_WORKERS, "
     "RELAIS_DEFAULT_FORMAT, RELAIS_DISPATCHER, RELAIS_BUILTIN_SIMULATOR, "
     "RELAIS_SIMULATOR_RECEIPT_DELAY_MS, RELAIS_SIMULATOR_OUTCOMES, RELAIS_MAX_PARTS, "
@@ -97,7 +99,9 @@ def serve(
             f"    '{base}/send?to=33612345678&text=Hello+from+Relais'\n\n"
             "Then see its delivery report:\n\n"
             f"  curl -H 'Accept: application/json' -H 'Authorization: Bearer {token}' "
-            f"{base}/campaigns\n"
+            f"{base}/campaigns\n\n"
+            f"Administer it with {Path(sys.executable).parent / 'relais'} (e.g. `relais "
+            "account list`; README.md, Administration).\n"
         )
     sys.stdout.flush()
     os.environ["RELAIS_ROLE"] = Role.API.value  # granian's workers read it
