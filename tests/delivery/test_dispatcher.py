@@ -14,10 +14,11 @@ from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.delivery.worker import ConnectorWorker
+from relais.services import delivery_reports
 from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import connectors as connector_store
 from relais.store import outbound
-from relais.store.tables import messages
+from relais.store.tables import messages, parked_receipts
 
 
 def numbers(count: int, base: int = 50000000) -> list[Recipient]:
@@ -321,3 +322,98 @@ async def test_receipts_applied_together_are_all_counted(platform):
     assert moved == 3
     moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, receipts))
     assert moved == 0
+
+
+async def parked_count(platform) -> int:
+    return len(await fetch_all(platform, select(parked_receipts.c.id)))
+
+
+def carrier_receipt(carrier_id: str) -> outbound.Receipt:
+    return outbound.Receipt("simulator", (carrier_id,), MessageStatus.DELIVERED, 1_000)
+
+
+async def test_receipt_for_a_submit_a_dead_process_never_stored_is_parked_then_applied(platform):
+    """After kill -9, the carrier reports a message its process submitted but never stored:
+    the receipt is answered at once (the carrier's window moves on) and applied once the
+    submit is stored, instead of being dropped."""
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
+    now = to_ms(datetime.now(UTC))
+    [message] = await claim(platform, now)  # the claim of the process that died
+    dispatcher = Dispatcher(platform, factory=build_connector, receipt_patience_ms=0)
+    answered = dispatcher.receipts([carrier_receipt("dead1")])
+    await dispatcher.store_arrivals()
+    assert answered.done()
+    assert await parked_count(platform) == 1
+    assert await statuses(platform) == ["sending"]
+    # The claim is taken again and this time the submit is stored under that id.
+    stored = outbound.SubmitOutcome(
+        message.id, "simulator", MessageStatus.SENT, carrier_ids=("dead1",)
+    )
+    await platform.db.write(lambda conn: outbound.record_submits(conn, [stored], now_ms=now))
+    await dispatcher.sweep()
+    assert await statuses(platform) == ["delivered"]
+    assert await parked_count(platform) == 0
+    assert (dispatcher.receipts_applied, dispatcher.receipts_unmatched) == (1, 0)
+
+
+async def test_receipt_within_patience_waits_in_memory_for_this_process_commit(platform):
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
+    now = to_ms(datetime.now(UTC))
+    [message] = await claim(platform, now)
+    dispatcher = Dispatcher(platform, factory=build_connector, receipt_patience_ms=60_000)
+    answered = dispatcher.receipts([carrier_receipt("soon1")])
+    await dispatcher.store_arrivals()
+    assert not answered.done()
+    assert await parked_count(platform) == 0
+    stored = outbound.SubmitOutcome(
+        message.id, "simulator", MessageStatus.SENT, carrier_ids=("soon1",)
+    )
+    await platform.db.write(lambda conn: outbound.record_submits(conn, [stored], now_ms=now))
+    dispatcher.submits_recorded()
+    await dispatcher.store_arrivals()
+    assert answered.done()
+    assert await statuses(platform) == ["delivered"]
+
+
+async def test_every_parked_receipt_is_offered_again_batch_after_batch(platform):
+    """Receipts no submit will ever match (the resubmitted copy got a new id) must not
+    starve the ones behind them."""
+    customer = await make_customer(platform, credits=10)
+    await send(platform, account=customer.account, submission=Submission("Hi", numbers(2)))
+    now = to_ms(datetime.now(UTC))
+    strangers = [carrier_receipt(f"gone{i}") for i in range(5)]
+    await delivery_reports.apply_receipts(
+        platform, [*strangers, carrier_receipt("late1")], park_if_unmatched=set(strangers)
+    )
+    assert await parked_count(platform) == 5  # "late1" was not to be parked yet
+    await delivery_reports.apply_receipts(
+        platform, [carrier_receipt("late1")], park_if_unmatched={carrier_receipt("late1")}
+    )
+    first, _ = await claim(platform, now)
+    stored = outbound.SubmitOutcome(
+        first.id, "simulator", MessageStatus.SENT, carrier_ids=("late1",)
+    )
+    await platform.db.write(lambda conn: outbound.record_submits(conn, [stored], now_ms=now))
+    outcome = await delivery_reports.apply_parked_receipts(
+        platform, now_ms=now, keep_ms=60_000, batch_size=2
+    )
+    assert (outcome.moved, outcome.applied, outcome.given_up) == (1, 1, 0)
+    assert await parked_count(platform) == 5
+
+
+async def test_parked_receipt_is_given_up_after_the_validity_period(platform):
+    await delivery_reports.apply_receipts(
+        platform, [carrier_receipt("never")], park_if_unmatched={carrier_receipt("never")}
+    )
+    [parked_at] = (await fetch_all(platform, select(parked_receipts.c.parked_at)))[0]
+    kept = await delivery_reports.apply_parked_receipts(
+        platform, now_ms=parked_at + 1_000, keep_ms=1_000
+    )
+    assert kept.given_up == 0
+    dropped = await delivery_reports.apply_parked_receipts(
+        platform, now_ms=parked_at + 1_001, keep_ms=1_000
+    )
+    assert dropped.given_up == 1
+    assert await parked_count(platform) == 0

@@ -76,7 +76,7 @@ class Dispatcher:
         sweep_s: float = 5.0,
         validity_ms: int = 48 * 3600 * 1000,
         part_grace_ms: int = 600_000,
-        receipt_patience_ms: int = 30_000,
+        receipt_patience_ms: int = 1_000,
         linger_s: float = 0.05,
     ) -> None:
         self.platform = platform
@@ -278,26 +278,29 @@ class Dispatcher:
 
     async def store_arrivals(self) -> None:
         """Store buffered receipts and inbound SMS. A receipt whose submit is not stored yet
-        is offered again until `receipt_patience_ms` has passed."""
+        is offered again (its submit is usually in this process's next commit); after
+        `receipt_patience_ms` it is parked in the database instead, so the carrier gets its
+        answer and the receipt waits there for a submit a dead process never stored."""
         while self._receipts:
             batch, self._receipts = self._receipts[:2000], self._receipts[2000:]
+            now_ms = to_ms(self.platform.clock())
+            overdue = {r for arrived, r, _ in batch if now_ms - arrived >= self.receipt_patience_ms}
             try:
                 moved, unmatched = await delivery_reports.apply_receipts(
-                    self.platform, [r for _, r, _ in batch]
+                    self.platform,
+                    [r for _, r, _ in batch],
+                    park_if_unmatched=overdue,
                 )
             except Exception:
                 self._receipts = batch + self._receipts
                 raise
             self.receipts_applied += moved
             waiting = {id(r) for r in unmatched}
-            now_ms = to_ms(self.platform.clock())
             retry = []
             for arrived, receipt, ack in batch:
-                if id(receipt) in waiting and now_ms - arrived < self.receipt_patience_ms:
+                if id(receipt) in waiting:
                     retry.append((arrived, receipt, ack))
                 else:
-                    if id(receipt) in waiting:
-                        self.receipts_unmatched += 1
                     ack.one_done()
             if retry:
                 # Offered again as soon as a worker stores submits (the usual reason a
@@ -330,9 +333,14 @@ class Dispatcher:
             self._arrived.set()
 
     async def sweep(self) -> None:
-        """Settle multi-part messages whose carrier reported one part, and expire messages
-        that never got a final receipt."""
+        """Apply parked receipts whose submit is stored now, settle multi-part messages whose
+        carrier reported one part, and expire messages that never got a final receipt."""
         now_ms = to_ms(self.platform.clock())
+        parked = await delivery_reports.apply_parked_receipts(
+            self.platform, now_ms=now_ms, keep_ms=self.validity_ms
+        )
+        self.receipts_applied += parked.moved
+        self.receipts_unmatched += parked.given_up
         await delivery_reports.settle_overdue(
             self.platform,
             now_ms=now_ms,

@@ -7,7 +7,9 @@ webhook is told of) is written in that same transaction, here and nowhere else."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -18,7 +20,7 @@ from relais.services import events
 from relais.services.platform import Platform
 from relais.services.short_links import short_links
 from relais.store import inbound as inbound_store
-from relais.store import outbound
+from relais.store import outbound, parked_receipts
 from relais.store.event_targets import StatusChange
 from relais.store.inbound import LastMessage
 
@@ -59,22 +61,85 @@ async def record_submits(
 
 
 async def apply_receipts(
-    platform: Platform, receipts: Sequence[Receipt]
+    platform: Platform,
+    receipts: Sequence[Receipt],
+    *,
+    park_if_unmatched: Collection[Receipt] = (),
 ) -> tuple[int, list[Receipt]]:
     """Record part receipts: how many messages moved, and the receipts whose part is not
-    known yet (a receipt can overtake the storing of its submit). Each message that reaches
-    a final status is a DLR event."""
+    known yet (a receipt can overtake the storing of its submit). Unmatched receipts that
+    are in `park_if_unmatched` are parked in the same transaction instead (see
+    `apply_parked_receipts`). Each message that reaches a final status is a DLR event."""
     now_ms = to_ms(platform.clock())
 
     def apply(conn: Connection) -> tuple[int, list[Receipt], int]:
         changes: list[StatusChange] = []
         moved, unmatched = outbound.apply_receipts(conn, receipts, reported=changes)
-        return moved, unmatched, events.write_dlr_events(conn, changes, now_ms=now_ms)
+        parked_receipts.park(conn, [r for r in unmatched if r in park_if_unmatched], now_ms=now_ms)
+        waiting = [r for r in unmatched if r not in park_if_unmatched]
+        return moved, waiting, events.write_dlr_events(conn, changes, now_ms=now_ms)
 
     # Their own lane: a carrier waits for this commit before it sends more.
     moved, unmatched, told = await platform.db.write(apply, lane="receipts")
     _told(platform, told)
     return moved, unmatched
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedOutcome:
+    moved: int  # messages settled by parked receipts
+    applied: int  # parked receipts whose part was found
+    given_up: int  # parked receipts older than the validity period, dropped
+
+
+async def apply_parked_receipts(
+    platform: Platform, *, now_ms: int, keep_ms: int, batch_size: int = 2000
+) -> ParkedOutcome:
+    """Offer every parked receipt again, a batch per transaction: those whose part is known
+    now are applied and forgotten, those parked longer than `keep_ms` (no submit can still
+    match them) are dropped."""
+    total = ParkedOutcome(0, 0, 0)
+    after_id = 0
+    while True:
+        outcome, after_id, told = await platform.db.write(
+            partial(
+                _apply_parked_batch,
+                after_id=after_id,
+                limit=batch_size,
+                now_ms=now_ms,
+                keep_ms=keep_ms,
+            ),
+            lane="receipts",
+        )
+        _told(platform, told)
+        total = ParkedOutcome(
+            total.moved + outcome.moved,
+            total.applied + outcome.applied,
+            total.given_up + outcome.given_up,
+        )
+        if after_id == 0:
+            return total
+
+
+def _apply_parked_batch(
+    conn: Connection, *, after_id: int, limit: int, now_ms: int, keep_ms: int
+) -> tuple[ParkedOutcome, int, int]:
+    """One batch of `apply_parked_receipts`: its outcome, the id to go on after (0 at the
+    end) and how many events it wrote."""
+    parked = parked_receipts.take(conn, after_id=after_id, limit=limit)
+    if not parked:
+        return ParkedOutcome(0, 0, 0), 0, 0
+    changes: list[StatusChange] = []
+    moved, unmatched = outbound.apply_receipts(conn, [p.receipt for p in parked], reported=changes)
+    still_waiting = {id(r) for r in unmatched}
+    applied = [p.id for p in parked if id(p.receipt) not in still_waiting]
+    given_up = [
+        p.id for p in parked if id(p.receipt) in still_waiting and p.parked_at_ms < now_ms - keep_ms
+    ]
+    parked_receipts.forget(conn, applied + given_up)
+    next_id = parked[-1].id if len(parked) == limit else 0
+    told = events.write_dlr_events(conn, changes, now_ms=now_ms)
+    return ParkedOutcome(moved, len(applied), len(given_up)), next_id, told
 
 
 async def record_inbound(

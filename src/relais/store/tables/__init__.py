@@ -35,6 +35,7 @@ from relais.store.tables.sending import (
     link_clicks,
     message_parts,
     messages,
+    parked_receipts,
 )
 from relais.store.tables.subscriptions import campaign_subscriptions, skycore_settings
 from relais.store.tables.webhooks import webhook_attempts, webhook_events, webhooks
@@ -66,6 +67,7 @@ __all__ = [
     "moderation_rules",
     "npai",
     "operator_tokens",
+    "parked_receipts",
     "prices",
     "process_reports",
     "retention_settings",

@@ -144,6 +144,20 @@ message_parts = Table(
     Index("ix_message_parts_carrier", "carrier_id", "connector"),
 )
 
+# Receipts whose part was not known when they arrived (a submit the process that made it
+# never stored, before a crash): kept until the part appears or the validity period ends.
+parked_receipts = Table(
+    "parked_receipts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("connector", String(50), nullable=False),
+    Column("carrier_ids", Text, nullable=False),  # the id's forms, space-separated
+    Column("status", String(20), nullable=False),
+    Column("done_at", BigInteger, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("parked_at", BigInteger, nullable=False),
+)
+
 # Mobile-originated SMS: replies and STOPs.
 inbound_messages = Table(
     "inbound_messages",
