@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 
 import httpx
@@ -103,3 +104,35 @@ async def test_serve_restarts_its_delivery_process_when_it_dies(platform, databa
         kill(server, signal.SIGTERM)
         await server.wait()
     assert server.returncode == 0
+
+
+async def test_a_server_killed_with_9_leaves_no_worker_behind(database_url):
+    """Its HTTP worker and delivery process die with it: nothing keeps answering on the port
+    (a new server could not start) or writing to the database."""
+    port = free_port()
+    server = await serving_process(database_url, port)
+    survivors = set(children_of(server.pid))
+    assert delivery_child(server.pid) is not None
+    assert len(survivors) >= 2  # at least one HTTP worker and the delivery process
+    os.kill(server.pid, signal.SIGKILL)
+    await server.wait()
+
+    async def all_gone() -> bool:
+        return all(gone(pid) for pid in survivors)
+
+    try:
+        await wait_until(all_gone, seconds=20)
+    finally:
+        kill(server, signal.SIGKILL)  # the group, should the test fail
+    with socket.socket() as probe:  # as `relais serve` checks its port before starting
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.types import ASGIApp
@@ -18,6 +19,7 @@ from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.server.doorbell import Bell, Doorbell, doorbell_dir
+from relais.server.supervisor import die_with_parent
 from relais.services import process_reports, retention
 from relais.services.platform import Platform
 from relais.services.sending import recovery
@@ -147,6 +149,10 @@ async def _stop(jobs: list[asyncio.Task[None]]) -> None:
 def app_from_env() -> ASGIApp:
     """The factory granian calls in its worker: settings come from RELAIS_* variables, and
     RELAIS_ROLE=api leaves delivery to another process."""
+    # A worker outliving a server killed with -9 would keep answering on its port.
+    die_with_parent(signal.SIGKILL)
+    if os.getppid() == 1:  # the server died before that took effect
+        raise SystemExit(1)
     platform = Platform.open(Settings.from_env())
     delivery = os.environ.get("RELAIS_ROLE", "all") != "api"
     return create_app(platform, lifespan=running(platform, delivery=delivery))

@@ -1,8 +1,8 @@
 """`relais serve` on one machine: the API workers (granian) and one delivery process beside
 them, so HTTP and delivery each have a core and a GIL of their own.
 
-The delivery process is restarted if it dies, and dies with this process (Linux: parent
-death signal) so a killed server leaves nothing running behind."""
+The delivery process is restarted if it dies; it and the HTTP workers die with this process
+(Linux: parent death signal) so a killed server leaves nothing running behind."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def _die_with_parent() -> None:
+def die_with_parent(how: signal.Signals = signal.SIGTERM) -> None:
+    """Have the kernel send `how` to this process when its parent dies (Linux), so a server
+    killed with -9 leaves no worker behind holding its port or its database."""
     if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        _LIBC.prctl(_PR_SET_PDEATHSIG, how)
 
 
 class DeliveryChild:
@@ -42,7 +44,7 @@ class DeliveryChild:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "relais", "serve", "--role", "delivery", "--no-migrate"],
             env=self.env,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
     def _watch(self) -> None:
