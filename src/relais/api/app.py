@@ -22,6 +22,7 @@ from relais.api.skycore.routes import routes as skycore_routes
 from relais.api.smsfactor.formats import reply_format
 from relais.api.smsfactor.replies import reply
 from relais.api.smsfactor.routes import routes as smsfactor_routes
+from relais.api.smspartner.endpoint import not_found as smspartner_not_found
 from relais.api.smspartner.routes import routes as smspartner_routes
 from relais.services.platform import Platform
 
@@ -34,6 +35,12 @@ def _is_skycore(request: Request) -> bool:
     return request.url.path == "/skycore" or request.url.path.startswith("/skycore/")
 
 
+def _is_smspartner(request: Request) -> bool:
+    """Under /v1, even where its catch-all route does not match (a newline in the path, a
+    method such as TRACE): SMSPartner answers there in its own shape."""
+    return request.url.path.startswith("/v1/")
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     if _is_operator(request):
         return error_response(404, "not_found", f"No route {request.url.path}")
@@ -41,6 +48,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
         return skycore_failure(
             SKYCORE_INVALID_REQUEST, f"No route {request.url.path}.", http_status=404
         )
+    if _is_smspartner(request):
+        return await smspartner_not_found(request)
     platform: Platform = request.app.state.platform
     fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
     return reply(
@@ -61,6 +70,8 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
             f"{request.method} is not allowed on {request.url.path}; use POST.",
             http_status=405,
         )
+    if _is_smspartner(request):
+        return await smspartner_not_found(request)
     platform: Platform = request.app.state.platform
     fmt = reply_format(request.headers.get("accept"), platform.settings.default_format)
     return reply(

@@ -28,14 +28,21 @@ def strip_control_characters(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+def escape_control_characters(value: str) -> str:
+    """`value` with its control characters written as escapes (`\\x00`, `\\ufffe`): what a
+    reply may show of a client's text (a field name, a path) and still be valid XML."""
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), value)
+
+
 def control_character_path(tree: Any, path: str = "") -> str | None:
     """Where in a parsed request (dicts, lists, strings) the first control character is:
-    its field path, or None."""
+    its field path (control characters in field names escaped), or None."""
     if isinstance(tree, str):
         return (path or "the value") if _CONTROL.search(tree) is not None else None
     if isinstance(tree, Mapping):
         for key, value in tree.items():
-            where = f"{path}.{key}" if path else str(key)
+            shown = escape_control_characters(str(key))
+            where = f"{path}.{shown}" if path else shown
             if isinstance(key, str) and _CONTROL.search(key) is not None:
                 return where
             found = control_character_path(value, where)

@@ -125,3 +125,18 @@ async def test_legacy_root_xml_form_send_with_authentification(client, customer)
     root = parse(reply)
     assert root.find("status").text == "1"
     assert root.find("sent").text == "1"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/send?%00=1"),  # a query field whose name holds NUL: -7 naming it
+        ("GET", "/send/%1F"),  # an id holding a control character: the 405 repeats the path
+        ("GET", "/no/such/%08route"),  # the 404 repeats it too
+    ],
+)
+async def test_a_reply_repeating_a_control_character_is_still_xml(client, customer, method, path):
+    reply = await client.request(method, path, headers={**customer.bearer, **XML})
+    root = ElementTree.fromstring(reply.content)
+    assert int(root.find("status").text) < 0
+    assert "\\x" in root.find("details").text

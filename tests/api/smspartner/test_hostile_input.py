@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.api.smspartner.partner import MOBILE, TUESDAY, at, stored
+from tests.api.smspartner.partner import MOBILE, TUESDAY, at, stored, xml_reply
 
 
 async def test_a_body_over_the_cap_is_413_and_stores_nothing(client, customer, platform):
@@ -43,3 +43,11 @@ async def test_json_nested_thousands_deep_is_malformed_json(client, customer, pl
     assert reply.status_code == 400
     assert reply.json()["code"] == 90
     assert await stored(platform) == before
+
+
+async def test_an_xml_reply_repeating_a_control_character_is_still_xml(client):
+    reply = await client.get("/v1/%1Fme", params={"_format": "xml"})
+    assert reply.status_code == 404
+    answer = xml_reply(reply.content)
+    assert answer["success"] == "false"
+    assert "\\x1f" in answer["message"]

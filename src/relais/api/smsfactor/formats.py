@@ -15,6 +15,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from relais.core.errors import MalformedJSON, MalformedXML
+from relais.core.text import escape_control_characters
 
 JSON = "json"
 XML = "xml"
@@ -123,7 +124,14 @@ class XmlItems(list):
 
 
 def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Markup escaped, and control characters (which no XML document may hold, not even as
+    `&#1;`) written as visible escapes, whatever a reply repeats of the request."""
+    return (
+        escape_control_characters(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 def _xml_value(value: Any) -> str:

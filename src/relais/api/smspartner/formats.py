@@ -10,6 +10,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from relais.core.text import escape_control_characters
+
 JSON = "json"
 XML = "xml"
 FORMATS = (JSON, XML)
@@ -42,7 +44,14 @@ def parse_body(content_type: str | None, body: bytes) -> dict[str, Any]:
 
 
 def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Markup escaped, and control characters (which no XML document may hold, not even as
+    `&#1;`) written as visible escapes, whatever a reply repeats of the request."""
+    return (
+        escape_control_characters(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 def _scalar(value: Any) -> str:
