@@ -5,12 +5,15 @@ that names the settings."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 
 import pytest
 from tests.support import free_port
+
+from relais.server.command import shown_database
 
 
 def relais(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -67,3 +70,32 @@ def test_serve_help_names_the_settings_it_reads():
     assert done.returncode == 0, done
     for variable in ("RELAIS_DATABASE_URL", "RELAIS_PORT", "RELAIS_ROLE", "RELAIS_API_WORKERS"):
         assert variable in done.stdout
+
+
+@pytest.mark.parametrize("role", ["all", "delivery"])
+def test_serve_names_the_database_it_uses_for_every_role(tmp_path, role):
+    """README.md: `relais serve` prints which database the commands must share."""
+    database_url = f"sqlite:///{tmp_path}/r.db"
+    env = {**os.environ, "RELAIS_DATABASE_URL": database_url, "RELAIS_PORT": str(free_port())}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "relais", "serve", "--role", role],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert server.stdout is not None
+        first_line = server.stdout.readline()
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # only its first line matters here
+        server.wait(timeout=30)
+        assert server.stdout is not None
+        server.stdout.close()
+    assert f"with database {database_url}" in first_line, first_line
+
+
+def test_the_database_a_server_names_hides_its_password():
+    shown = shown_database("postgresql://relais:hunter2@db.example.net/relais")
+    assert shown == "postgresql://relais:***@db.example.net/relais"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import make_url
 
 from relais.cli import DEMO_EMAIL, app, ensure_demo_account
 from relais.cli.common import fail, run
@@ -85,14 +86,16 @@ def serve(
     except RelaisError as exc:
         raise fail(exc.detail) from None
     if role is Role.DELIVERY:
+        typer.echo(f"Relais delivery with database {shown_database(settings.database_url)}")
+        sys.stdout.flush()
         run_delivery(settings)
         return
     refuse_busy_port(settings.host, settings.port)
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"Relais on {base} with database {shown_database(settings.database_url)}")
     if demo:
         token = run(ensure_demo_account)
-        base = f"http://{settings.host}:{settings.port}"
         typer.echo(
-            f"Relais on {base} with database {settings.database_url}\n"
             f"Demo account {DEMO_EMAIL}, API token:\n\n  {token}\n\n"
             "Send your first SMS (delivered by the built-in carrier simulator):\n\n"
             f"  curl -H 'Accept: application/json' -H 'Authorization: Bearer {token}' \\\n"
@@ -109,6 +112,12 @@ def serve(
         lambda: serve_http(settings, workers),
         delivery=role is Role.ALL,  # with RELAIS_DISPATCHER=false it still runs retention
     )
+
+
+def shown_database(url: str) -> str:
+    """The database a server uses, as its banner names it: README.md promises `relais serve`
+    says which one the commands must share; a PostgreSQL password stays hidden."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def refuse_busy_port(host: str, port: int) -> None:
