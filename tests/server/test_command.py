@@ -4,11 +4,13 @@ that names the settings."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from tests.support import free_port
@@ -99,3 +101,35 @@ def test_serve_names_the_database_it_uses_for_every_role(tmp_path, role):
 def test_the_database_a_server_names_hides_its_password():
     shown = shown_database("postgresql://relais:hunter2@db.example.net/relais")
     assert shown == "postgresql://relais:***@db.example.net/relais"
+
+
+@pytest.mark.parametrize("role", ["all", "delivery"])
+@pytest.mark.parametrize("after_s", [0.0, 0.4])
+def test_ctrl_c_during_start_up_stops_the_server(tmp_path, role, after_s):
+    """A Ctrl-C landing while the server starts (migrations, imports, granian's start) must
+    stop it, not be lost in a finaliser and leave it running."""
+    env = {
+        **os.environ,
+        "RELAIS_DATABASE_URL": f"sqlite:///{tmp_path}/r.db",
+        "RELAIS_PORT": str(free_port()),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "relais", "serve", "--role", role],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()
+        time.sleep(after_s)
+        os.killpg(server.pid, signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+        assert server.stdout is not None
+        server.stdout.close()

@@ -21,7 +21,7 @@ from relais.cli.common import fail, run
 from relais.config import Settings
 from relais.core.errors import RelaisError
 from relais.server.delivery import run_delivery
-from relais.server.supervisor import serve_with_delivery
+from relais.server.supervisor import StopRequest, serve_with_delivery
 from relais.store.migrate import upgrade
 
 # What `relais serve --help` lists: every variable the server reads (config.py has them all).
@@ -79,6 +79,7 @@ def serve(
 ) -> None:
     """Run Relais: the HTTP API in worker processes and, beside them, a process that
     delivers (connectors, the carrier simulator, webhooks)."""
+    stop = StopRequest()
     try:
         settings = Settings.from_env()
         if migrate:
@@ -88,7 +89,7 @@ def serve(
     if role is Role.DELIVERY:
         typer.echo(f"Relais delivery with database {shown_database(settings.database_url)}")
         sys.stdout.flush()
-        run_delivery(settings)
+        run_delivery(settings, stop_requested=lambda: stop.requested)
         return
     refuse_busy_port(settings.host, settings.port)
     base = f"http://{settings.host}:{settings.port}"
@@ -109,7 +110,7 @@ def serve(
     sys.stdout.flush()
     os.environ["RELAIS_ROLE"] = Role.API.value  # granian's workers read it
     serve_with_delivery(
-        lambda: serve_http(settings, workers),
+        lambda: None if stop.requested else serve_http(settings, workers),
         delivery=role is Role.ALL,  # with RELAIS_DISPATCHER=false it still runs retention
     )
 

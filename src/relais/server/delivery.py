@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 
 import uvloop
 
@@ -14,16 +15,21 @@ from relais.server.background import running
 from relais.services.platform import Platform
 
 
-async def deliver_until_stopped(settings: Settings) -> None:
-    """Deliver until SIGTERM or SIGINT, then stop cleanly (in-flight work settled)."""
+async def deliver_until_stopped(
+    settings: Settings, *, stop_requested: Callable[[], bool] = lambda: False
+) -> None:
+    """Deliver until SIGTERM or SIGINT (or at once when `stop_requested` says one came during
+    start-up), then stop cleanly (in-flight work settled)."""
     platform = Platform.open(settings)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
+    if stop_requested():
+        stopped.set()
     async with running(platform, delivery=True):
         await stopped.wait()
 
 
-def run_delivery(settings: Settings) -> None:
-    uvloop.run(deliver_until_stopped(settings))
+def run_delivery(settings: Settings, *, stop_requested: Callable[[], bool] = lambda: False) -> None:
+    uvloop.run(deliver_until_stopped(settings, stop_requested=stop_requested))

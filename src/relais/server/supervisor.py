@@ -25,6 +25,20 @@ def die_with_parent(how: signal.Signals = signal.SIGTERM) -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, how)
 
 
+class StopRequest:
+    """Notes SIGINT and SIGTERM until the server installs its own handlers. With Python's
+    default handler a Ctrl-C landing in start-up can be raised inside a finaliser, printed
+    as "Exception ignored" and lost: the server then started and ran on."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+
 class DeliveryChild:
     """One `relais serve --role delivery` process, kept running until `stop`."""
 
