@@ -351,7 +351,7 @@ async def test_receipt_for_a_submit_a_dead_process_never_stored_is_parked_then_a
         message.id, "simulator", MessageStatus.SENT, carrier_ids=("dead1",)
     )
     await platform.db.write(lambda conn: outbound.record_submits(conn, [stored], now_ms=now))
-    await dispatcher.sweep()
+    await dispatcher.apply_parked_receipts()
     assert await statuses(platform) == ["delivered"]
     assert await parked_count(platform) == 0
     assert (dispatcher.receipts_applied, dispatcher.receipts_unmatched) == (1, 0)

@@ -74,6 +74,7 @@ class Dispatcher:
         bind_lease_ms: int = 15_000,
         reconcile_s: float = 2.0,
         sweep_s: float = 5.0,
+        parked_s: float = 1.0,
         validity_ms: int = 48 * 3600 * 1000,
         part_grace_ms: int = 600_000,
         receipt_patience_ms: int = 1_000,
@@ -87,6 +88,7 @@ class Dispatcher:
         self.bind_lease_ms = bind_lease_ms
         self.reconcile_s = reconcile_s
         self.sweep_s = sweep_s
+        self.parked_s = parked_s
         self.validity_ms = validity_ms
         self.part_grace_ms = part_grace_ms
         self.receipt_patience_ms = receipt_patience_ms
@@ -138,6 +140,9 @@ class Dispatcher:
         self._tasks = [
             asyncio.create_task(self._every(self.reconcile_s, self.reconcile), name="relais-bind"),
             asyncio.create_task(self._every(self.sweep_s, self.sweep), name="relais-sweep"),
+            asyncio.create_task(
+                self._every(self.parked_s, self.apply_parked_receipts), name="relais-parked"
+            ),
             asyncio.create_task(self._store_loop(), name="relais-receipts"),
         ]
 
@@ -332,15 +337,22 @@ class Dispatcher:
             self._early = []
             self._arrived.set()
 
-    async def sweep(self) -> None:
-        """Apply parked receipts whose submit is stored now, settle multi-part messages whose
-        carrier reported one part, and expire messages that never got a final receipt."""
-        now_ms = to_ms(self.platform.clock())
+    async def apply_parked_receipts(self) -> None:
+        """Apply parked receipts whose submit is stored now. Looked for every second (a read
+        of a nearly always empty table) so that a process killed again and again still
+        settles them between its restarts."""
+        if not await delivery_reports.has_parked_receipts(self.platform):
+            return
         parked = await delivery_reports.apply_parked_receipts(
-            self.platform, now_ms=now_ms, keep_ms=self.validity_ms
+            self.platform, now_ms=to_ms(self.platform.clock()), keep_ms=self.validity_ms
         )
         self.receipts_applied += parked.moved
         self.receipts_unmatched += parked.given_up
+
+    async def sweep(self) -> None:
+        """Settle multi-part messages whose carrier reported one part, and expire messages
+        that never got a final receipt."""
+        now_ms = to_ms(self.platform.clock())
         await delivery_reports.settle_overdue(
             self.platform,
             now_ms=now_ms,

@@ -92,6 +92,10 @@ class ParkedOutcome:
     given_up: int  # parked receipts older than the validity period, dropped
 
 
+async def has_parked_receipts(platform: Platform) -> bool:
+    return await platform.db.read(parked_receipts.any_parked)
+
+
 async def apply_parked_receipts(
     platform: Platform, *, now_ms: int, keep_ms: int, batch_size: int = 2000
 ) -> ParkedOutcome:

@@ -39,6 +39,10 @@ def park(conn: Connection, receipts: Sequence[Receipt], *, now_ms: int) -> None:
         )
 
 
+def any_parked(conn: Connection) -> bool:
+    return conn.execute(select(parked_receipts.c.id).limit(1)).first() is not None
+
+
 def take(conn: Connection, *, after_id: int, limit: int) -> list[ParkedReceipt]:
     """Parked receipts in the order they came, from after `after_id`, locked so that two
     processes sweeping at once do not apply the same ones."""
