@@ -60,17 +60,20 @@ async def _connection(
     result: LoadResult,
     check: Callable[[bytes], bool] | None,
     counter: list[int],
+    limit: int | None,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline:
+            if limit is not None and counter[0] >= limit:
+                break
             counter[0] += 1
             request = make_request(counter[0])
             started = time.perf_counter()
             writer.write(request)
             status, body = await _read_response(reader)
             elapsed = (time.perf_counter() - started) * 1000
-            if status == 200 and (check is None or check(body)):
+            if 200 <= status < 300 and (check is None or check(body)):
                 result.requests += 1
                 result.latencies_ms.append(elapsed)
             else:
@@ -87,14 +90,16 @@ async def run_load(
     concurrency: int,
     seconds: float,
     check: Callable[[bytes], bool] | None = None,
+    requests: int | None = None,
 ) -> LoadResult:
+    """Load for `seconds`, or until `requests` were sent when given (whichever comes first)."""
     result = LoadResult()
     counter = [0]
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
         *(
-            _connection(host, port, make_request, deadline, result, check, counter)
+            _connection(host, port, make_request, deadline, result, check, counter, requests)
             for _ in range(concurrency)
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType, carrier, geocoder
+from phonenumbers import NumberParseException, PhoneNumberType
 
 from relais.core.phone import normalize_number
 
@@ -58,6 +58,10 @@ def describe_number(raw: str, default_country: str | None = "FR") -> NumberPlanI
         number = phonenumbers.parse("+" + found.msisdn, None)
     except NumberParseException:  # pragma: no cover - normalize_number accepted it
         return NumberPlanInfo(raw, None, None, None, None, None, None)
+    # Imported on the first lookup, not with the module: their data is ~115 MB of memory in
+    # every process, and only POST /lookup reads it.
+    from phonenumbers import carrier, geocoder
+
     return NumberPlanInfo(
         given=raw,
         msisdn=found.msisdn,
