@@ -232,26 +232,29 @@ class SqliteDatabase:
                 first = self._jobs.get()
                 if first is None:
                     return
-                group = [first]
-                stop = False
-                while len(group) < GROUP_LIMIT:
-                    try:
-                        nxt = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        stop = True
-                        break
-                    group.append(nxt)
-                self._run_group(conn, group)
+                # The group is gathered once the turn is ours: what arrived while another
+                # process held it joins this commit instead of waiting for the next one.
+                with self._turn:
+                    group, stop = self._gather(first)
+                    self._run_group_in_turn(conn, group)
                 if stop:
                     return
         finally:
             conn.close()
 
-    def _run_group(self, conn: Connection, group: list[_Job]) -> None:
-        with self._turn:
-            self._run_group_in_turn(conn, group)
+    def _gather(self, first: _Job) -> tuple[list[_Job], bool]:
+        """`first` and the jobs queued behind it, up to GROUP_LIMIT; and whether the queue
+        asked the writer to stop."""
+        group = [first]
+        while len(group) < GROUP_LIMIT:
+            try:
+                nxt = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return group, True
+            group.append(nxt)
+        return group, False
 
     def _run_group_in_turn(self, conn: Connection, group: list[_Job]) -> None:
         try:
