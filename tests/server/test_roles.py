@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import httpx
@@ -107,8 +106,8 @@ async def test_serve_restarts_its_delivery_process_when_it_dies(platform, databa
 
 
 async def test_a_server_killed_with_9_leaves_no_worker_behind(database_url):
-    """Its HTTP worker and delivery process die with it: nothing keeps answering on the port
-    (a new server could not start) or writing to the database."""
+    """Its HTTP workers and delivery process die with it: none keeps holding the port (a new
+    server could not start) or writing to the database."""
     port = free_port()
     server = await serving_process(database_url, port)
     survivors = set(children_of(server.pid))
@@ -124,9 +123,7 @@ async def test_a_server_killed_with_9_leaves_no_worker_behind(database_url):
         await wait_until(all_gone, seconds=20)
     finally:
         kill(server, signal.SIGKILL)  # the group, should the test fail
-    with socket.socket() as probe:  # as `relais serve` checks its port before starting
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))
+    # No check of the port itself: once freed, another test worker may be given it.
 
 
 def gone(pid: int) -> bool:
