@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from relais.core.status import CampaignStatus, MessageStatus
 from relais.store.account_policy import month_of, release_usage
+from relais.store.precompiled import Precompiled
 from relais.store.tables import campaign_lists, campaigns, messages
 
 
@@ -36,17 +37,16 @@ _COLUMNS = tuple(campaigns.c[name] for name in CampaignRow.__slots__)
 
 
 # Built once: constructing statements costs more than running them on the hot path.
-_INSERT_CAMPAIGN = insert(campaigns).returning(campaigns.c.id)
-_INSERT_MESSAGES = insert(messages)
+_INSERT_CAMPAIGN = Precompiled(insert(campaigns).returning(campaigns.c.id))
+_INSERT_MESSAGES = Precompiled(insert(messages))
 
 
 def insert_campaign(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(_INSERT_CAMPAIGN, values).scalar_one()
+    return _INSERT_CAMPAIGN.rows(conn, values)[0][0]
 
 
 def insert_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(_INSERT_MESSAGES, list(rows))
+    _INSERT_MESSAGES.many(conn, rows)
 
 
 def get_campaign(conn: Connection, *, account_id: int, campaign_id: int) -> CampaignRow | None:

@@ -8,10 +8,11 @@ import enum
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from relais.store.balance_alerts import balance_crossed, watched_trigger
+from relais.store.precompiled import Precompiled
 from relais.store.tables import accounts, credit_ledger
 
 # Built once: constructing statements costs more than running them on the hot path.
-_DEBIT = (
+_DEBIT = Precompiled(
     update(accounts)
     .where(
         accounts.c.id == bindparam("account"),
@@ -28,7 +29,7 @@ _CREDIT = (
     .values(balance=accounts.c.balance + bindparam("amount"))
     .returning(accounts.c.balance, watched_trigger(accounts.c.id))
 )
-_APPEND = insert(credit_ledger)
+_APPEND = Precompiled(insert(credit_ledger))
 
 
 class LedgerReason(enum.StrEnum):
@@ -57,7 +58,7 @@ def debit_if_covered(
     on SQLite the single writer does, so no interleaving can overdraw the account. A debit
     that takes the balance to or below the account's alert trigger queues its BALANCE_ALERT
     in this transaction (store.balance_alerts)."""
-    debited = conn.execute(_DEBIT, {"account": account_id, "amount": amount}).first()
+    debited = _DEBIT.first(conn, {"account": account_id, "amount": amount})
     if debited is None:
         return None
     new_balance, trigger = debited
@@ -151,8 +152,8 @@ def _append(
     note: str,
     now_ms: int,
 ) -> None:
-    conn.execute(
-        _APPEND,
+    _APPEND.rows(
+        conn,
         {
             "account_id": account_id,
             "amount": amount,

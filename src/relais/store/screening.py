@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Connection, String, and_, bindparam, case, exists, func, select, text
 
 from relais.core.status import MessageStatus
+from relais.store.precompiled import Precompiled
 from relais.store.tables import blacklist, campaigns, messages, npai
 
 CHUNK = 10_000  # numbers per query (one array or JSON parameter)
@@ -62,10 +63,12 @@ _RECENT_ONE = (
     .subquery()
 )
 # Built once: constructing statements costs more than running them on the hot path.
-_SCREEN_ONE = select(_listed(blacklist), _listed(npai))
-_SCREEN_ONE_FLOOD = select(
-    _listed(blacklist), _listed(npai), _RECENT_ONE.c.total, _RECENT_ONE.c.same
-).select_from(_RECENT_ONE)
+_SCREEN_ONE = Precompiled(select(_listed(blacklist), _listed(npai)))
+_SCREEN_ONE_FLOOD = Precompiled(
+    select(_listed(blacklist), _listed(npai), _RECENT_ONE.c.total, _RECENT_ONE.c.same).select_from(
+        _RECENT_ONE
+    )
+)
 
 # SQLite: the numbers as one JSON text, not thousands of bound parameters (SQLAlchemy
 # renders an expanding IN anew for each execution: ~5 µs per number in Python).
@@ -133,10 +136,10 @@ def screen_one(
     for one number; the counts are 0 when `window` is None (anti-flood off)."""
     params: dict[str, Any] = {"account": account_id, "number": number}
     if window is None:
-        listed, unreachable = conn.execute(_SCREEN_ONE, params).one()
+        listed, unreachable = _SCREEN_ONE.rows(conn, params)[0]
         return bool(listed), bool(unreachable), 0, 0
     params.update(since=window[0], until=window[1], text=text)
-    listed, unreachable, total, same = conn.execute(_SCREEN_ONE_FLOOD, params).one()
+    listed, unreachable, total, same = _SCREEN_ONE_FLOOD.rows(conn, params)[0]
     return bool(listed), bool(unreachable), int(total), int(same)
 
 

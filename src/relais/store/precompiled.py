@@ -1,0 +1,100 @@
+"""Statements of the hot paths, compiled once per dialect and run on the driver's cursor.
+
+`conn.execute` spends ~20 µs of Python per statement (cache key, parameter and result
+processing) where SQLite itself needs ~3 µs; a single send runs five statements in the
+writer thread, which holds the one write lock, so that overhead capped sends per second
+(docs/performance.md). A `Precompiled` keeps the Core statement as the one source of its
+SQL, compiles it once per dialect (and per set of columns, for an INSERT), and then only
+orders the parameters and calls the driver.
+
+Results come back as the driver's tuples, without SQLAlchemy's result processing: keep to
+statements whose columns need none (integers, text; booleans are read with bool()).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import Insert
+
+# (name, default value, bind processor or None) per positional parameter.
+_Binds = tuple[tuple[str, Any, Any], ...]
+
+
+class Precompiled:
+    """One Core statement, run with plain parameter mappings like `conn.execute`."""
+
+    __slots__ = ("_forms", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._forms: dict[tuple[str, tuple[str, ...]], tuple[str, _Binds]] = {}
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple]:
+        """Run with one set of parameters; every row it returns."""
+        sql, binds = self._form(conn, params)
+        return _run(conn, sql, _ordered(binds, params), many=False)
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple | None:
+        found = self.rows(conn, params)
+        return found[0] if found else None
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per mapping of `rows` (all with the same keys), returning nothing."""
+        if rows:
+            sql, binds = self._form(conn, rows[0])
+            _run(conn, sql, [_ordered(binds, row) for row in rows], many=True)
+
+    def _form(self, conn: Connection, params: Mapping[str, Any]) -> tuple[str, _Binds]:
+        dialect = conn.dialect
+        # An INSERT's SQL names the columns it is given; other statements have one form.
+        columns = tuple(params) if isinstance(self.statement, Insert) else ()
+        key = (dialect.name, columns)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = _compile(self.statement, dialect, columns)
+        return form
+
+
+def _compile(statement: Executable, dialect: Any, columns: Iterable[str]) -> tuple[str, _Binds]:
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns) or None)
+    if not compiled.positional:
+        raise TypeError(f"{dialect.name}: Precompiled expects a positional paramstyle")
+    defaults = compiled.construct_params(_check=False)
+    binds = tuple(
+        (name, defaults.get(name), _processor(compiled.binds[name].type, dialect))
+        for name in compiled.positiontup
+    )
+    return compiled.string, binds
+
+
+def _processor(kind: Any, dialect: Any) -> Any:
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _ordered(binds: _Binds, params: Mapping[str, Any]) -> tuple:
+    values = []
+    for name, default, process in binds:
+        value = params.get(name, default)
+        values.append(value if process is None else process(value))
+    return tuple(values)
+
+
+def _run(conn: Connection, sql: str, values: Any, *, many: bool) -> list[tuple]:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, values)
+            return []
+        cursor.execute(sql, values)
+        return cursor.fetchall() if cursor.description else []
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # Leave as SQLAlchemy's errors (IntegrityError ...), as from conn.execute, so callers
+        # and store.database.storage_errors see one kind.
+        raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()

@@ -1,0 +1,93 @@
+"""Precompiled statements on both backends: the same rows and errors as conn.execute."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from relais.core.errors import StorageError
+from relais.store.precompiled import Precompiled
+from relais.store.tables import campaigns, prices
+
+_ADD_PRICE = Precompiled(insert(prices))
+_INSERT_CAMPAIGN = Precompiled(insert(campaigns).returning(campaigns.c.id, campaigns.c.tag))
+# "FR" is a literal of the statement, not a parameter the caller gives.
+_REPRICE_FRANCE = Precompiled(
+    update(prices)
+    .where(prices.c.country == "FR")
+    .values(credits_per_part=prices.c.credits_per_part + bindparam("step"))
+    .returning(prices.c.credits_per_part)
+)
+
+
+def _campaign(account_id: int, **extra: object) -> dict[str, object]:
+    return {
+        "account_id": account_id,
+        "kind": "single",
+        "text": "Hello",
+        "sender": None,
+        "pushtype": "alert",
+        "encoding": "gsm",
+        "status": "queued",
+        "send_at": 1,
+        "created_at": 1,
+        "cost": 2,
+        "total": 1,
+        "sent": 1,
+        **extra,
+    }
+
+
+def _prices(conn) -> dict[str, int]:
+    return dict(conn.execute(select(prices.c.country, prices.c.credits_per_part)).all())
+
+
+async def test_many_inserts_one_row_per_mapping(platform):
+    rows = [{"country": c, "credits_per_part": n} for n, c in enumerate(["FR", "DE", "IT"], 1)]
+    await platform.db.write(lambda conn: _ADD_PRICE.many(conn, rows))
+    assert await platform.db.read(_prices) == {"FR": 1, "DE": 2, "IT": 3}
+
+
+async def test_an_insert_returns_its_row_and_names_only_the_columns_given(platform, customer):
+    account_id = customer.account.id
+
+    def insert_two(conn):
+        plain = _INSERT_CAMPAIGN.first(conn, _campaign(account_id))
+        tagged = _INSERT_CAMPAIGN.first(conn, _campaign(account_id, tag="promo"))
+        stored = conn.execute(
+            select(campaigns.c.id, campaigns.c.tag, campaigns.c.blacklisted).where(
+                campaigns.c.id.in_([plain[0], tagged[0]])
+            )
+        ).all()
+        return tuple(plain), tuple(tagged), sorted(tuple(row) for row in stored)
+
+    plain, tagged, stored = await platform.db.write(insert_two)
+    assert plain[1] is None and tagged[1] == "promo"
+    assert tagged[0] > plain[0]
+    # Columns left out take their server defaults (blacklisted: 0), as with conn.execute.
+    assert stored == [(plain[0], None, 0), (tagged[0], "promo", 0)]
+
+
+async def test_a_literal_of_the_statement_keeps_its_value(platform):
+    rows = [{"country": "FR", "credits_per_part": 5}, {"country": "DE", "credits_per_part": 5}]
+    await platform.db.write(lambda conn: _ADD_PRICE.many(conn, rows))
+    returned = await platform.db.write(lambda conn: _REPRICE_FRANCE.rows(conn, {"step": 2}))
+    assert [tuple(row) for row in returned] == [(7,)]
+    assert await platform.db.read(_prices) == {"FR": 7, "DE": 5}
+
+
+async def test_a_statement_without_a_match_returns_no_row(platform):
+    assert await platform.db.write(lambda conn: _REPRICE_FRANCE.first(conn, {"step": 1})) is None
+
+
+async def test_driver_errors_leave_as_sqlalchemy_errors(platform):
+    await platform.db.write(
+        lambda conn: _ADD_PRICE.rows(conn, {"country": "FR", "credits_per_part": 1})
+    )
+    with pytest.raises(StorageError) as raised:
+        await platform.db.write(
+            lambda conn: _ADD_PRICE.rows(conn, {"country": "FR", "credits_per_part": 2})
+        )
+    assert isinstance(raised.value.__cause__, IntegrityError)  # as from conn.execute
+    assert await platform.db.read(_prices) == {"FR": 1}
