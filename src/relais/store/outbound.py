@@ -11,6 +11,7 @@ carrier gave it. Receipts move parts; the message takes its final status from it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,6 +30,7 @@ from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
 from relais.core.short_links import ShortLinks
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
 from relais.store.event_targets import StatusChange, expiries_to_report, moves_to_report
+from relais.store.precompiled import Precompiled
 from relais.store.short_links import link_count
 from relais.store.tables import campaigns, contacts, message_parts, messages
 
@@ -47,6 +49,52 @@ def _may_become(status: MessageStatus) -> ColumnElement[bool]:
     return messages.c.status.in_(allowed)
 
 
+_DUE = (
+    select(messages.c.id)
+    .where(
+        messages.c.connector == bindparam("connector"),
+        # Literals, not parameters: the planner must see that the partial queue index
+        # (status IN ('queued', 'sending')) covers this query.
+        messages.c.status.in_([literal_column(f"'{_QUEUED}'"), literal_column(f"'{_SENDING}'")]),
+        messages.c.due_at <= bindparam("now"),
+        or_(messages.c.status == _QUEUED, messages.c.claimed_until < bindparam("now")),
+    )
+    .order_by(messages.c.due_at, messages.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = Precompiled(
+    update(messages)
+    .where(messages.c.id.in_(_DUE.scalar_subquery()))
+    .values(
+        status=_SENDING,
+        claimed_until=bindparam("until"),
+        attempts=messages.c.attempts + 1,
+    )
+    .returning(
+        messages.c.id,
+        messages.c.campaign_id,
+        messages.c.account_id,
+        messages.c.destination,
+        messages.c.text,
+        messages.c.parts,
+        messages.c.gsmsmsid,
+        messages.c.attempts,
+    )
+)
+
+
+class _Claimed(NamedTuple):
+    id: int
+    campaign_id: int
+    account_id: int
+    destination: str
+    text: str | None
+    parts: int
+    gsmsmsid: str | None
+    attempts: int
+
+
 def claim_due(
     conn: Connection,
     *,
@@ -58,41 +106,13 @@ def claim_due(
 ) -> list[OutboundMessage]:
     """Lease up to `limit` due messages routed to `connector`, with their texts as they go
     out (tracked links put in by `short_links`)."""
-    due = (
-        select(messages.c.id)
-        .where(
-            messages.c.connector == connector,
-            # Literals, not parameters: the planner must see that the partial queue index
-            # (status IN ('queued', 'sending')) covers this query.
-            messages.c.status.in_(
-                [literal_column(f"'{_QUEUED}'"), literal_column(f"'{_SENDING}'")]
-            ),
-            messages.c.due_at <= now_ms,
-            or_(messages.c.status == _QUEUED, messages.c.claimed_until < now_ms),
+    claimed = [
+        _Claimed(*row)
+        for row in _CLAIM.rows(
+            conn,
+            {"connector": connector, "now": now_ms, "limit": limit, "until": now_ms + lease_ms},
         )
-        .order_by(messages.c.due_at, messages.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = conn.execute(
-        update(messages)
-        .where(messages.c.id.in_(due.scalar_subquery()))
-        .values(
-            status=_SENDING,
-            claimed_until=now_ms + lease_ms,
-            attempts=messages.c.attempts + 1,
-        )
-        .returning(
-            messages.c.id,
-            messages.c.campaign_id,
-            messages.c.account_id,
-            messages.c.destination,
-            messages.c.text,
-            messages.c.parts,
-            messages.c.gsmsmsid,
-            messages.c.attempts,
-        )
-    ).all()
+    ]
     if not claimed:
         return []
     campaign_ids = {row.campaign_id for row in claimed}
@@ -135,12 +155,12 @@ def claim_due(
     return batch
 
 
-_SUBMITTED = (
+_SUBMITTED = Precompiled(
     update(messages)
     .where(messages.c.id == bindparam("message_id"), _may_become(MessageStatus.SENT))
     .values(status=_SENT, submitted_at=bindparam("now"), claimed_until=None)
 )
-_REQUEUED = (
+_REQUEUED = Precompiled(
     update(messages)
     .where(messages.c.id == bindparam("message_id"), messages.c.status == _SENDING)
     .values(
@@ -150,7 +170,7 @@ _REQUEUED = (
         error=bindparam("failure"),
     )
 )
-_INSERT_PARTS = insert(message_parts)
+_INSERT_PARTS = Precompiled(insert(message_parts))
 
 
 def record_submits(
@@ -168,7 +188,7 @@ def record_submits(
         if reported is not None:  # only postback URLs hear of `sent` (N201)
             moves = [(o.message_id, now_ms, None) for o in sent]
             reported += moves_to_report(conn, MessageStatus.SENT, moves, dlr=False)
-        conn.execute(_SUBMITTED, [{"message_id": o.message_id, "now": now_ms} for o in sent])
+        _SUBMITTED.many(conn, [{"message_id": o.message_id, "now": now_ms} for o in sent])
         parts = [
             {
                 "message_id": o.message_id,
@@ -180,12 +200,11 @@ def record_submits(
             for o in sent
             for number, carrier_id in enumerate(o.carrier_ids, start=1)
         ]
-        if parts:
-            conn.execute(_INSERT_PARTS, parts)
+        _INSERT_PARTS.many(conn, parts)
     retries = [o for o in outcomes if o.status is MessageStatus.QUEUED]
     if retries:
-        conn.execute(
-            _REQUEUED,
+        _REQUEUED.many(
+            conn,
             [
                 {
                     "message_id": o.message_id,
@@ -201,6 +220,21 @@ def record_submits(
             failures.setdefault(outcome.status, []).append(outcome)
     for status, group in failures.items():
         _finish(conn, status, [(o.message_id, now_ms, o.error) for o in group], reported)
+
+
+_FINISH = {
+    status: Precompiled(
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"), _may_become(status))
+        .values(
+            status=status.value,
+            done_at=bindparam("done"),
+            error=bindparam("failure"),
+            claimed_until=None,
+        )
+    )
+    for status in FINAL_STATUSES
+}
 
 
 def _finish(
@@ -230,20 +264,12 @@ def _finish(
             return 0
     if reported is not None:
         reported += moves_to_report(conn, status, rows)
-    result = conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("message_id"), _may_become(status))
-        .values(
-            status=status.value,
-            done_at=bindparam("done"),
-            error=bindparam("failure"),
-            claimed_until=None,
-        ),
-        [{"message_id": m, "done": done, "failure": error} for m, done, error in rows],
+    moved = _FINISH[status].many(
+        conn, [{"message_id": m, "done": done, "failure": error} for m, done, error in rows]
     )
     if status is MessageStatus.INVALID_DESTINATION:
         _mark_npai_contacts(conn, [m for m, _, _ in rows])
-    return len(rows) if result.rowcount < 0 else result.rowcount
+    return len(rows) if moved < 0 else moved
 
 
 def _mark_npai_contacts(conn: Connection, message_ids: list[int]) -> None:
@@ -261,7 +287,7 @@ def _mark_npai_contacts(conn: Connection, message_ids: list[int]) -> None:
     )
 
 
-_PART_DONE = (
+_PART_DONE = Precompiled(
     update(message_parts)
     .where(
         message_parts.c.message_id == bindparam("mid"),
@@ -326,7 +352,7 @@ def apply_receipts(
         if total > 1
     ]
     if long_parts:  # a single part's status is its message's: no need to write it twice
-        conn.execute(_PART_DONE, long_parts)
+        _PART_DONE.many(conn, long_parts)
     settled: dict[MessageStatus, list[tuple[int, int, str | None]]] = {}
     # A single-part message is settled by its one receipt; only long messages need their
     # parts read back.

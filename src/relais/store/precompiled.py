@@ -43,11 +43,13 @@ class Precompiled:
         found = self.rows(conn, params)
         return found[0] if found else None
 
-    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run once per mapping of `rows` (all with the same keys), returning nothing."""
-        if rows:
-            sql, binds = self._form(conn, rows[0])
-            _run(conn, sql, [_ordered(binds, row) for row in rows], many=True)
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run once per mapping of `rows` (all with the same keys); the rows it changed, as
+        the driver counts them (-1 where it cannot, as asyncpg)."""
+        if not rows:
+            return 0
+        sql, binds = self._form(conn, rows[0])
+        return _run(conn, sql, [_ordered(binds, row) for row in rows], many=True)
 
     def _form(self, conn: Connection, params: Mapping[str, Any]) -> tuple[str, _Binds]:
         dialect = conn.dialect
@@ -84,12 +86,12 @@ def _ordered(binds: _Binds, params: Mapping[str, Any]) -> tuple:
     return tuple(values)
 
 
-def _run(conn: Connection, sql: str, values: Any, *, many: bool) -> list[tuple]:
+def _run(conn: Connection, sql: str, values: Any, *, many: bool) -> Any:
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         if many:
             cursor.executemany(sql, values)
-            return []
+            return cursor.rowcount if conn.dialect.supports_sane_multi_rowcount else -1
         cursor.execute(sql, values)
         return cursor.fetchall() if cursor.description else []
     except conn.dialect.loaded_dbapi.Error as exc:
