@@ -14,11 +14,12 @@ statements whose columns need none (integers, text; booleans are read with bool(
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 # (name, default value, bind processor or None) per positional parameter.
@@ -30,7 +31,7 @@ class Precompiled:
 
     __slots__ = ("_forms", "statement")
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._forms: dict[tuple[str, tuple[str, ...]], tuple[str, _Binds]] = {}
 
@@ -62,11 +63,13 @@ class Precompiled:
         return form
 
 
-def _compile(statement: Executable, dialect: Any, columns: Iterable[str]) -> tuple[str, _Binds]:
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns) or None)
-    if not compiled.positional:
+def _compile(statement: ClauseElement, dialect: Any, columns: Iterable[str]) -> tuple[str, _Binds]:
+    compiled = cast(
+        SQLCompiler, statement.compile(dialect=dialect, column_keys=list(columns) or None)
+    )
+    if not compiled.positional or compiled.positiontup is None:
         raise TypeError(f"{dialect.name}: Precompiled expects a positional paramstyle")
-    defaults = compiled.construct_params(_check=False)
+    defaults = compiled.construct_params(_check=False) or {}
     binds = tuple(
         (name, defaults.get(name), _processor(compiled.binds[name].type, dialect))
         for name in compiled.positiontup
@@ -87,7 +90,9 @@ def _ordered(binds: _Binds, params: Mapping[str, Any]) -> tuple:
 
 
 def _run(conn: Connection, sql: str, values: Any, *, many: bool) -> Any:
-    cursor = conn.connection.dbapi_connection.cursor()
+    driver_connection = conn.connection.dbapi_connection
+    assert driver_connection is not None, "a Connection in use holds its driver connection"
+    cursor = driver_connection.cursor()
     try:
         if many:
             cursor.executemany(sql, values)
