@@ -7,6 +7,7 @@ import asyncio
 import enum
 import errno
 import os
+import signal
 import socket
 import sys
 from importlib.metadata import version
@@ -20,8 +21,7 @@ from relais.cli import DEMO_EMAIL, app, ensure_demo_account
 from relais.cli.common import fail, run
 from relais.config import Settings
 from relais.core.errors import RelaisError
-from relais.server.delivery import run_delivery
-from relais.server.supervisor import StopRequest, serve_with_delivery
+from relais.server.supervisor import StopRequest
 from relais.store.migrate import upgrade
 
 # What `relais serve --help` lists: every variable the server reads (config.py has them all).
@@ -88,9 +88,7 @@ def serve(
         raise fail(exc.detail) from None
     if role is Role.DELIVERY:
         typer.echo(f"Relais delivery with database {shown_database(settings.database_url)}")
-        sys.stdout.flush()
-        run_delivery(settings, stop_requested=lambda: stop.requested)
-        return
+        become_server(role, workers, stop)
     refuse_busy_port(settings.host, settings.port)
     base = f"http://{settings.host}:{settings.port}"
     typer.echo(f"Relais on {base} with database {shown_database(settings.database_url)}")
@@ -107,12 +105,23 @@ def serve(
             f"Administer it with {Path(sys.executable).parent / 'relais'} (e.g. `relais "
             "account list`; README.md, Administration).\n"
         )
-    sys.stdout.flush()
     os.environ["RELAIS_ROLE"] = Role.API.value  # granian's workers read it
-    serve_with_delivery(
-        lambda: None if stop.requested else serve_http(settings, workers),
-        delivery=role is Role.ALL,  # with RELAIS_DISPATCHER=false it still runs retention
-    )
+    become_server(role, workers, stop)
+
+
+def become_server(role: Role, workers: int, stop: StopRequest) -> None:
+    """Replace this process (same pid, same signals' target) by the lean one that serves:
+    the CLI and the migrations it imported would otherwise stay in memory for the server's
+    lifetime, and in every API worker forked from it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # A signal caught but not yet handled would be lost with this image: block them (the
+    # call runs the handlers of those already caught), so later ones wait for the new one.
+    signal.pthread_sigmask(signal.SIG_BLOCK, StopRequest.SIGNALS)
+    if stop.requested:  # Ctrl-C or SIGTERM during start-up
+        return
+    command = [sys.executable, "-m", "relais.server", "--role", role.value]
+    os.execv(sys.executable, [*command, "--workers", str(workers)])
 
 
 def shown_database(url: str) -> str:
@@ -136,23 +145,6 @@ def refuse_busy_port(host: str, port: int) -> None:
                     "stop it or set RELAIS_PORT"
                 ) from None
             raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-def serve_http(settings: Settings, workers: int) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces, Loops
-
-    os.environ.setdefault("RELAIS_DATABASE_URL", settings.database_url)
-    Granian(
-        "relais.server.background:app_from_env",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        loop=Loops.uvloop,
-        workers=workers,
-        log_access=False,
-    ).serve()
 
 
 def main() -> None:

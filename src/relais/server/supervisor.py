@@ -14,7 +14,12 @@ import sys
 import threading
 from collections.abc import Callable
 
+from relais.config import Settings
+
 _PR_SET_PDEATHSIG = 1
+# An API worker's time to finish its requests once told to stop. What it accepted is
+# committed before it answers, so a worker killed past this loses no message.
+_WORKER_STOP_S = 5
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
@@ -30,10 +35,15 @@ class StopRequest:
     default handler a Ctrl-C landing in start-up can be raised inside a finaliser, printed
     as "Exception ignored" and lost: the server then started and ran on."""
 
+    SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
     def __init__(self) -> None:
         self.requested = False
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in self.SIGNALS:
             signal.signal(signum, self._note)
+        # What came while the CLI replaced itself by this process (command.become_server
+        # holds these signals back across the exec) is delivered now, to these handlers.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, self.SIGNALS)
 
     def _note(self, signum: int, frame: object) -> None:
         self.requested = True
@@ -56,7 +66,7 @@ class DeliveryChild:
 
     def _spawn(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "relais", "serve", "--role", "delivery", "--no-migrate"],
+            [sys.executable, "-m", "relais.server", "--role", "delivery"],
             env=self.env,
             preexec_fn=die_with_parent,
         )
@@ -102,3 +112,27 @@ def serve_with_delivery(serve_api: Callable[[], None], *, delivery: bool) -> Non
     finally:
         if child is not None:
             child.stop()
+
+
+def serve_http(settings: Settings, workers: int, stop: StopRequest) -> None:
+    """Serve the API with granian in `workers` processes until told to stop."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    os.environ.setdefault("RELAIS_DATABASE_URL", settings.database_url)
+    server = Granian(
+        "relais.server.background:app_from_env",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        workers=workers,
+        # A worker still importing the app when told to stop has not yet installed granian's
+        # handlers and misses the signal: it is killed this many seconds later.
+        workers_kill_timeout=_WORKER_STOP_S,
+        log_access=False,
+    )
+    # Checked last, as close as can be to granian's own handlers taking over the signals.
+    if not stop.requested:
+        server.serve()
