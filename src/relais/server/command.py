@@ -89,6 +89,7 @@ def serve(
     if role is Role.DELIVERY:
         typer.echo(f"Relais delivery with database {shown_database(settings.database_url)}")
         become_server(role, workers, stop)
+        return  # reached only when stopped during start-up
     refuse_busy_port(settings.host, settings.port)
     base = f"http://{settings.host}:{settings.port}"
     typer.echo(f"Relais on {base} with database {shown_database(settings.database_url)}")
