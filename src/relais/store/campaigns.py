@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ _INSERT_CAMPAIGN = Precompiled(insert(campaigns).returning(campaigns.c.id))
 _INSERT_MESSAGES = Precompiled(insert(messages))
 
 
-def insert_campaign(conn: Connection, values: dict[str, Any]) -> int:
+def insert_campaign(conn: Connection, values: Mapping[str, Any]) -> int:
     return _INSERT_CAMPAIGN.rows(conn, values)[0][0]
 
 

@@ -11,8 +11,9 @@ from relais.store.balance_alerts import balance_crossed, watched_trigger
 from relais.store.precompiled import Precompiled
 from relais.store.tables import accounts, credit_ledger
 
-# Built once: constructing statements costs more than running them on the hot path.
-_DEBIT = Precompiled(
+# The conditional debit: the new balance and the alert trigger, or no row when the balance
+# does not cover it or the account is suspended (also a part of store.paid_campaigns).
+COVERED_DEBIT = (
     update(accounts)
     .where(
         accounts.c.id == bindparam("account"),
@@ -21,8 +22,10 @@ _DEBIT = Precompiled(
         accounts.c.suspended_at.is_(None),
     )
     .values(balance=accounts.c.balance - bindparam("amount"))
-    .returning(accounts.c.balance, watched_trigger(accounts.c.id))
+    .returning(accounts.c.balance, watched_trigger(accounts.c.id).label("trigger"))
 )
+# Built once: constructing statements costs more than running them on the hot path.
+_DEBIT = Precompiled(COVERED_DEBIT)
 _CREDIT = (
     update(accounts)
     .where(accounts.c.id == bindparam("account"))
@@ -58,15 +61,21 @@ def debit_if_covered(
     on SQLite the single writer does, so no interleaving can overdraw the account. A debit
     that takes the balance to or below the account's alert trigger queues its BALANCE_ALERT
     in this transaction (store.balance_alerts)."""
-    debited = _DEBIT.first(conn, {"account": account_id, "amount": amount})
+    debited = debit(conn, account_id=account_id, amount=amount)
     if debited is None:
         return None
     new_balance, trigger = debited
     if amount:
-        _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+        append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
         if trigger is not None:
             balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
+
+
+def debit(conn: Connection, *, account_id: int, amount: int) -> tuple[int, int | None] | None:
+    """COVERED_DEBIT alone: (new balance, alert trigger) or None; the caller appends the
+    ledger row and follows the alert (debit_if_covered does both)."""
+    return _DEBIT.first(conn, {"account": account_id, "amount": amount})
 
 
 def credit(
@@ -83,7 +92,7 @@ def credit(
     balance alert follows it: re-armed above the trigger, sent when a correction takes the
     balance to or below it."""
     new_balance, trigger = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).one()
-    _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
+    append(conn, account_id, amount, reason, campaign_id, note, now_ms)
     if amount and trigger is not None:
         balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
@@ -143,7 +152,7 @@ def ledger_sum(conn: Connection, account_id: int) -> int:
     ).scalar_one()
 
 
-def _append(
+def append(
     conn: Connection,
     account_id: int,
     amount: int,

@@ -29,9 +29,9 @@ from relais.services.connectors import current_table
 from relais.services.credits import balance, price_table
 from relais.services.platform import AccountRef, Platform
 from relais.services.short_links import short_links
-from relais.store import campaigns as campaign_store
-from relais.store import ledger
 from relais.store import moderation as moderation_store
+from relais.store import paid_campaigns
+from relais.store.balance_alerts import balance_crossed
 from relais.store.short_links import links_json
 
 
@@ -156,22 +156,28 @@ async def prepare(
 
 
 def insert_paid_campaign(
-    conn: Connection, *, account: AccountRef, campaign: dict[str, Any], amount: int, now_ms: int
+    conn: Connection,
+    *,
+    account: AccountRef,
+    campaign: dict[str, Any],
+    amount: int,
+    now_ms: int,
+    messages: Sequence[dict[str, Any]] = (),
 ) -> tuple[int, int]:
-    """In the send's transaction: insert the campaign and debit `amount` from its payer (the
-    account, or its parent for an unlimited sub-account); (campaign id, the payer's new
-    balance). A suspended payer or a balance that does not cover it rolls it all back."""
-    campaign_id = campaign_store.insert_campaign(conn, campaign)
+    """In the send's transaction: insert the campaign with `messages` and debit `amount`
+    from its payer (the account, or its parent for an unlimited sub-account); (campaign id,
+    the payer's new balance). A suspended payer or a balance that does not cover it rolls it
+    all back."""
     refuse_suspended_sub_account(conn, account)
-    new_balance = ledger.debit_if_covered(
-        conn,
-        account_id=account.billing_account_id,
-        amount=amount,
-        campaign_id=campaign_id,
-        now_ms=now_ms,
+    payer = account.billing_account_id
+    paid = paid_campaigns.insert_paid_campaign(
+        conn, campaign=campaign, messages=messages, payer=payer, amount=amount, now_ms=now_ms
     )
-    if new_balance is None:
-        raise refuse_debit(conn, account.billing_account_id)
+    if paid is None:
+        raise refuse_debit(conn, payer)
+    campaign_id, new_balance, trigger = paid
+    if amount and trigger is not None:
+        balance_crossed(conn, account_id=payer, balance=new_balance, now_ms=now_ms)
     return campaign_id, new_balance
 
 

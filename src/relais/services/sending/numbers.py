@@ -37,7 +37,6 @@ from relais.services.sending.common import (
     with_balance_check,
 )
 from relais.store import account_policy as policy_store
-from relais.store import campaigns as campaign_store
 from relais.store import screening as screening_store
 from relais.store import send_callbacks
 
@@ -273,13 +272,14 @@ async def send(
                     now_ms=plan.now_ms,
                 )
             )
-        campaign_id, new_balance = insert_paid_campaign(
-            conn, account=account, campaign=campaign, amount=report.cost, now_ms=plan.now_ms
+        return insert_paid_campaign(
+            conn,
+            account=account,
+            campaign=campaign,
+            amount=report.cost,
+            now_ms=plan.now_ms,
+            messages=kept,
         )
-        for row in kept:
-            row["campaign_id"] = campaign_id
-        campaign_store.insert_messages(conn, kept)
-        return campaign_id, new_balance
 
     report.ticket, report.credits = await platform.db.write(store)
     if report.sent and not scheduled and not report.moderated:

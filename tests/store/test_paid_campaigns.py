@@ -1,0 +1,171 @@
+"""A send's writes on both backends (one statement on PostgreSQL): campaign, debit, ledger row
+and messages together, or, when the debit is refused, None and nothing once rolled back."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from tests.support import fetch_all, fetch_value
+
+from relais.store.paid_campaigns import MESSAGE_COLUMNS, insert_paid_campaign
+from relais.store.tables import accounts, campaigns, credit_ledger, messages
+
+
+class _Refused(Exception):
+    """Raised to roll the test's transaction back, as a send does when the debit is refused."""
+
+
+def _campaign(account_id: int, **extra: object) -> dict[str, object]:
+    return {
+        "account_id": account_id,
+        "kind": "bulk",
+        "text": "Hello",
+        "sender": None,
+        "pushtype": "alert",
+        "encoding": "gsm",
+        "status": "queued",
+        "send_at": 10,
+        "created_at": 10,
+        "cost": 0,
+        "total": 0,
+        "sent": 0,
+        **extra,
+    }
+
+
+def _message(account_id: int, destination: str, **extra: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(MESSAGE_COLUMNS)
+    row.update(
+        account_id=account_id,
+        destination=destination,
+        country="FR",
+        parts=1,
+        cost=1,
+        status="queued",
+        due_at=10,
+        connector="simulator",
+    )
+    row.update(extra)
+    return row
+
+
+async def _balance(platform, account_id: int) -> int:
+    return await fetch_value(
+        platform, select(accounts.c.balance).where(accounts.c.id == account_id)
+    )
+
+
+async def test_campaign_messages_debit_and_ledger_row_are_stored_together(platform, customer):
+    account_id = customer.account.id
+    rows = [
+        _message(account_id, "33612345678", gsmsmsid="a-1"),
+        _message(account_id, "33612345679", text="merged for Ana", cost=2, parts=2),
+    ]
+
+    paid = await platform.db.write(
+        lambda conn: insert_paid_campaign(
+            conn,
+            campaign=_campaign(account_id, cost=3, total=2, sent=2, tag="promo"),
+            messages=rows,
+            payer=account_id,
+            amount=3,
+            now_ms=42,
+        )
+    )
+
+    assert paid is not None
+    campaign_id, balance, trigger = paid
+    assert (balance, trigger) == (97, None)
+    assert await _balance(platform, account_id) == 97
+    stored = await fetch_all(
+        platform,
+        select(
+            messages.c.campaign_id,
+            messages.c.destination,
+            messages.c.gsmsmsid,
+            messages.c.text,
+            messages.c.parts,
+            messages.c.cost,
+            messages.c.attempts,
+        ).order_by(messages.c.id),
+    )
+    assert stored == [
+        (campaign_id, "33612345678", "a-1", None, 1, 1, 0),
+        (campaign_id, "33612345679", None, "merged for Ana", 2, 2, 0),
+    ]
+    assert await fetch_all(
+        platform, select(campaigns.c.id, campaigns.c.tag, campaigns.c.cost, campaigns.c.flood)
+    ) == [(campaign_id, "promo", 3, 0)]
+    assert await fetch_all(
+        platform,
+        select(
+            credit_ledger.c.amount,
+            credit_ledger.c.reason,
+            credit_ledger.c.campaign_id,
+            credit_ledger.c.created_at,
+        ).where(credit_ledger.c.reason == "campaign"),
+    ) == [(-3, "campaign", campaign_id, 42)]
+
+
+async def test_a_debit_the_balance_does_not_cover_returns_none_and_rolls_back_to_nothing(
+    platform, customer
+):
+    account_id = customer.account.id
+
+    def send_too_much(conn):
+        paid = insert_paid_campaign(
+            conn,
+            campaign=_campaign(account_id, cost=101),
+            messages=[_message(account_id, "33612345678", cost=101)],
+            payer=account_id,
+            amount=101,
+            now_ms=42,
+        )
+        assert paid is None
+        raise _Refused
+
+    with pytest.raises(_Refused):
+        await platform.db.write(send_too_much)
+
+    assert await _balance(platform, account_id) == 100
+    assert await fetch_value(platform, select(func.count()).select_from(campaigns)) == 0
+    assert await fetch_value(platform, select(func.count()).select_from(messages)) == 0
+
+
+async def test_a_free_campaign_writes_no_ledger_row(platform, customer):
+    account_id = customer.account.id
+    before = await fetch_value(platform, select(func.count()).select_from(credit_ledger))
+
+    paid = await platform.db.write(
+        lambda conn: insert_paid_campaign(
+            conn, campaign=_campaign(account_id), payer=account_id, amount=0, now_ms=42
+        )
+    )
+
+    assert paid is not None and paid[1] == 100
+    assert await fetch_value(platform, select(func.count()).select_from(credit_ledger)) == before
+    assert await fetch_value(platform, select(func.count()).select_from(messages)) == 0
+
+
+async def test_ten_thousand_messages_are_stored_in_one_call(platform, customer):
+    account_id = customer.account.id
+    rows = [_message(account_id, f"3361{n:07d}", cost=0) for n in range(10_000)]
+
+    paid = await platform.db.write(
+        lambda conn: insert_paid_campaign(
+            conn,
+            campaign=_campaign(account_id),
+            messages=rows,
+            payer=account_id,
+            amount=0,
+            now_ms=1,
+        )
+    )
+
+    assert paid is not None
+    assert await fetch_all(
+        platform,
+        select(messages.c.campaign_id, func.count(), func.min(messages.c.destination)).group_by(
+            messages.c.campaign_id
+        ),
+    ) == [(paid[0], 10_000, "33610000000")]
