@@ -16,6 +16,10 @@ into a neighbour; works must therefore touch nothing but the database. On Postgr
 that is, alone, a deadlock's victim runs again (up to ATTEMPTS times): two groups of two
 processes can take the same locks in different orders.
 
+A write may also declare the advisory locks it must hold before it reads (`locks`,
+store.advisory_locks): PostgreSQL's writer takes those of a whole group in one statement at
+the start of its transaction; SQLite's single writer needs none and ignores them.
+
 * SQLite (embedded default): a writer thread owns the only write connection; reads run on a
   small pool of reader threads (WAL lets them run beside the writer).
 * PostgreSQL: an asyncio writer task runs each group through asyncpg via `run_sync`
@@ -31,7 +35,7 @@ import fcntl
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -42,6 +46,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from relais.core.errors import ConfigError, RelaisError, StorageError
+from relais.store import advisory_locks
+from relais.store.advisory_locks import AdvisoryLock
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
@@ -62,7 +68,9 @@ ATTEMPTS = 5
 class Database(Protocol):
     dialect: str
 
-    async def write(self, work: Work[T], *, lane: str = "default") -> T: ...
+    async def write(
+        self, work: Work[T], *, lane: str = "default", locks: Sequence[AdvisoryLock] = ()
+    ) -> T: ...
 
     async def read(self, work: Work[T]) -> T: ...
 
@@ -201,8 +209,10 @@ class SqliteDatabase:
         self.groups_committed = 0
         self.works_committed = 0
 
-    async def write(self, work: Work[T], *, lane: str = "default") -> T:
-        # One writer serves every lane: SQLite has one write lock anyway.
+    async def write(
+        self, work: Work[T], *, lane: str = "default", locks: Sequence[AdvisoryLock] = ()
+    ) -> T:
+        # One writer serves every lane, and holds the one write lock: no advisory lock needed.
         job = _Job(work, asyncio.get_running_loop())
         self._jobs.put(job)
         return await job.future
@@ -300,6 +310,25 @@ def postgres_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
 
+class _PgJob:
+    __slots__ = ("future", "locks", "work")
+
+    def __init__(
+        self, work: Work[Any], locks: Sequence[AdvisoryLock], future: asyncio.Future[Any]
+    ) -> None:
+        self.work = work
+        self.locks = locks
+        self.future = future
+
+
+def _run_locked(
+    conn: Connection, works: list[Work[Any]], locks: Sequence[AdvisoryLock]
+) -> list[Any]:
+    """PostgreSQL: take the group's advisory locks in one statement, then run its works."""
+    advisory_locks.take(conn, locks)
+    return run_works(conn, works)
+
+
 class PostgresDatabase:
     dialect = "postgresql"
 
@@ -310,13 +339,15 @@ class PostgresDatabase:
         # One writer task per lane, each committing its groups on its own connection: works
         # of different lanes touch different rows (sends vs. delivery bookkeeping), so their
         # groups overlap instead of queueing on one connection or on a hot account row.
-        self._lanes: dict[str, asyncio.Queue[tuple[Work[Any], asyncio.Future[Any]] | None]] = {}
+        self._lanes: dict[str, asyncio.Queue[_PgJob | None]] = {}
         self._writers: list[asyncio.Task[None]] = []
         self.groups_committed = 0
         self.works_committed = 0
         self.retries = 0  # works run again after a deadlock or a serialization conflict
 
-    async def write(self, work: Work[T], *, lane: str = "default") -> T:
+    async def write(
+        self, work: Work[T], *, lane: str = "default", locks: Sequence[AdvisoryLock] = ()
+    ) -> T:
         jobs = self._lanes.get(lane)
         if jobs is None:
             jobs = self._lanes[lane] = asyncio.Queue()
@@ -325,12 +356,10 @@ class PostgresDatabase:
                 for i in range(LANE_WRITERS.get(lane, 1))
             )
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        jobs.put_nowait((work, future))
+        jobs.put_nowait(_PgJob(work, locks, future))
         return await future
 
-    async def _write_loop(
-        self, jobs: asyncio.Queue[tuple[Work[Any], asyncio.Future[Any]] | None]
-    ) -> None:
+    async def _write_loop(self, jobs: asyncio.Queue[_PgJob | None]) -> None:
         while True:
             first = await jobs.get()
             if first is None:
@@ -347,39 +376,40 @@ class PostgresDatabase:
             if stop:
                 return
 
-    async def _run_group(self, group: list[tuple[Work[Any], asyncio.Future[Any]]]) -> None:
-        works = [work for work, _ in group]
+    async def _run_group(self, group: list[_PgJob]) -> None:
+        works = [job.work for job in group]
+        locks = [lock for job in group for lock in job.locks]
         try:
             with storage_errors():
                 async with self._engine.begin() as conn:
-                    results = await conn.run_sync(run_works, works)
+                    results = await conn.run_sync(_run_locked, works, locks)
         except Exception:
-            for work, future in group:
+            for job in group:
                 try:
-                    result = await self._run_alone(work)
+                    result = await self._run_alone(job)
                 except Exception as exc:
-                    if not future.done():
-                        future.set_exception(exc)
+                    if not job.future.done():
+                        job.future.set_exception(exc)
                 else:
                     self.groups_committed += 1
                     self.works_committed += 1
-                    if not future.done():
-                        future.set_result(result)
+                    if not job.future.done():
+                        job.future.set_result(result)
             return
         self.groups_committed += 1
         self.works_committed += len(group)
-        for (_, future), result in zip(group, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+        for job, result in zip(group, results, strict=True):
+            if not job.future.done():
+                job.future.set_result(result)
 
-    async def _run_alone(self, work: Work[T]) -> T:
+    async def _run_alone(self, job: _PgJob) -> Any:
         """One work in a transaction of its own, run again while it is a deadlock's victim."""
         attempt = 1
         while True:
             try:
                 with storage_errors():
                     async with self._engine.begin() as conn:
-                        return await conn.run_sync(work)
+                        return (await conn.run_sync(_run_locked, [job.work], job.locks))[0]
             except StorageError as exc:
                 if attempt == ATTEMPTS or not retryable(exc):
                     raise

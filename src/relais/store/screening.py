@@ -7,9 +7,10 @@ transaction: what the database says of the recipients' numbers.
 * `recent_texts`: for many recipients, the messages each received within the flood window,
   counted per text (a list campaign's merged texts differ per recipient);
 * `flood_possible`: one index probe that tells when no message can be in the window at all;
-* `lock_flood`: on PostgreSQL, serialises the sends of one account (a single send: of one
+* `flood_locks`: on PostgreSQL, serialise the sends of one account (a single send: of one
   account to one number) across processes so two concurrent transactions cannot both pass a
-  flood limit (SQLite's single writer already does). It is taken before the counts are read.
+  flood limit (SQLite's single writer already does). A send declares them to `Database.write`,
+  which takes them before the send reads its counts.
 
 The anti-flood window around a message due at D is the open interval (D - 1 h, D + 1 h), read
 on `messages.due_at`: a limit then holds in every hour, scheduled messages included. Cancelled
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Connection, String, and_, bindparam, case, exists, func, select, text
 
 from relais.core.status import MessageStatus
+from relais.store.advisory_locks import AdvisoryLock
 from relais.store.precompiled import Precompiled
 from relais.store.tables import blacklist, campaigns, messages, npai
 
@@ -97,12 +99,8 @@ NO_JIT = text("SET LOCAL jit = off")
 # 'RELS': the namespace of the account's anti-flood lock (two-key advisory locks). A send to
 # one number takes it shared plus an exclusive lock on (account, number) in the one-key space
 # (PostgreSQL keeps the two spaces apart), so single sends to different numbers run side by
-# side; a send to many numbers takes the account's lock exclusive. Always in that order.
+# side; a send to many numbers takes the account's lock exclusive.
 _FLOOD_LOCK_SPACE = 0x52454C53
-_FLOOD_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
-_FLOOD_LOCK_ONE = text(
-    "SELECT pg_advisory_xact_lock_shared(:space, :key), pg_advisory_xact_lock(:number_key)"
-)
 
 
 def _number_key(account_id: int, number: str) -> int:
@@ -112,16 +110,15 @@ def _number_key(account_id: int, number: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def lock_flood(conn: Connection, *, account_id: int, number: str | None = None) -> None:
-    """Wait for, then hold until commit, the anti-flood lock (PostgreSQL only) of the account's
-    sends, or with `number` of its sends to that one number."""
-    if conn.dialect.name != "postgresql":
-        return
-    params = {"space": _FLOOD_LOCK_SPACE, "key": account_id & 0x7FFFFFFF}
+def flood_locks(account_id: int, number: str | None = None) -> tuple[AdvisoryLock, ...]:
+    """The anti-flood locks a send declares to `Database.write` (PostgreSQL takes them before
+    the send reads its counts): the account's sends, or with `number` its sends to that one
+    number."""
+    account = AdvisoryLock(account_id & 0x7FFFFFFF, space=_FLOOD_LOCK_SPACE)
     if number is None:
-        conn.execute(_FLOOD_LOCK, params)
-    else:
-        conn.execute(_FLOOD_LOCK_ONE, {**params, "number_key": _number_key(account_id, number)})
+        return (account,)
+    shared = AdvisoryLock(account.key, space=_FLOOD_LOCK_SPACE, shared=True)
+    return (shared, AdvisoryLock(_number_key(account_id, number)))
 
 
 def screen_one(

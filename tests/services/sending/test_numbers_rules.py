@@ -31,6 +31,7 @@ from relais.core.schedule import PARIS
 from relais.services import campaigns as campaign_service
 from relais.services.platform import Platform
 from relais.services.sending.numbers import send
+from relais.store import advisory_locks
 from relais.store import screening as screening_store
 from relais.store.database import async_url
 from relais.store.tables import (
@@ -388,8 +389,8 @@ async def test_single_sends_to_different_numbers_do_not_wait_for_each_other(
     try:
         async with engine.begin() as holder:
             await holder.run_sync(
-                lambda conn: screening_store.lock_flood(
-                    conn, account_id=customer.account.id, number=A
+                lambda conn: advisory_locks.take(
+                    conn, screening_store.flood_locks(customer.account.id, A)
                 )
             )
             at(platform, TUESDAY)

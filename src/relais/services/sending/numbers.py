@@ -39,6 +39,7 @@ from relais.services.sending.common import (
 from relais.store import account_policy as policy_store
 from relais.store import screening as screening_store
 from relais.store import send_callbacks
+from relais.store.advisory_locks import AdvisoryLock
 
 MAX_RECIPIENTS = 10_000
 
@@ -235,11 +236,8 @@ async def send(
 
     def store(conn: Connection) -> tuple[int, int]:
         # STOPs can arrive at any moment, so the opt-out lists and the flood counts are read
-        # in the same transaction (after the account's flood lock on PostgreSQL); the
-        # country counters are locked here too, so concurrent sends cannot pass a cap.
-        if window is not None and numbers:
-            one = numbers[0] if len(numbers) == 1 else None
-            screening_store.lock_flood(conn, account_id=account.id, number=one)
+        # in the same transaction (after the flood locks on PostgreSQL, below); the country
+        # counters are locked here too, so concurrent sends cannot pass a cap.
         found = screened(conn)
         used = {}
         if screening.cap_scopes:
@@ -281,7 +279,11 @@ async def send(
             messages=kept,
         )
 
-    report.ticket, report.credits = await platform.db.write(store)
+    locks: tuple[AdvisoryLock, ...] = ()
+    if window is not None and numbers:
+        one = numbers[0] if len(numbers) == 1 else None
+        locks = screening_store.flood_locks(account.id, one)
+    report.ticket, report.credits = await platform.db.write(store, locks=locks)
     if report.sent and not scheduled and not report.moderated:
         platform.on_queued()
     return report

@@ -53,18 +53,21 @@ def screen_again(
     numbers = [message[_DESTINATION] for message in messages]
     listed, unreachable = screening_store.listed_among(conn, account_id=account_id, numbers=numbers)
     recent: dict[str, dict[str, int]] = {}
-    if window is not None and numbers:
-        screening_store.lock_flood(conn, account_id=account_id)
-        if screening_store.flood_possible(
+    # Read under the account's flood lock, which write_pages declares for the page's write.
+    if (
+        window is not None
+        and numbers
+        and screening_store.flood_possible(
             conn,
             account_id=account_id,
             window=window,
             reach_ms=ctx.plan.reach_ms,
             exclude_campaign=campaign_id,
-        ):
-            recent = screening_store.recent_texts(
-                conn, account_id=account_id, numbers=numbers, window=window
-            )
+        )
+    ):
+        recent = screening_store.recent_texts(
+            conn, account_id=account_id, numbers=numbers, window=window
+        )
     kept = messages
     if listed or unreachable or recent:
         kept = []
@@ -132,7 +135,8 @@ async def write_pages(
             if usage:
                 policy_store.add_usage(conn, amounts=usage, month=month)
 
-        return asyncio.ensure_future(platform.db.write(write))
+        locks = screening_store.flood_locks(ctx.account_id) if ctx.window is not None else ()
+        return asyncio.ensure_future(platform.db.write(write, locks=locks))
 
     in_flight = None
     try:
