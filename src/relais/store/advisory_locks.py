@@ -49,6 +49,19 @@ _TAKE = Precompiled(
 )
 
 
+def conflict(held: Iterable[AdvisoryLock], wanted: Iterable[AdvisoryLock]) -> bool:
+    """Whether a transaction asking for `wanted` would wait for one holding `held`: the same
+    lock, exclusive in one of them at least."""
+    modes: dict[tuple[int, int | None], bool] = {}
+    for lock in held:
+        key = (lock.key, lock.space)
+        modes[key] = modes.get(key, False) or not lock.shared
+    return any(
+        (lock.key, lock.space) in modes and (modes[(lock.key, lock.space)] or not lock.shared)
+        for lock in wanted
+    )
+
+
 def take(conn: Connection, locks: Iterable[AdvisoryLock]) -> None:
     """Wait for, then hold until the transaction ends, every one of `locks` (one statement;
     a two-key lock asked for both shared and exclusive is taken exclusive)."""

@@ -17,8 +17,10 @@ that is, alone, a deadlock's victim runs again (up to ATTEMPTS times): two group
 processes can take the same locks in different orders.
 
 A write may also declare the advisory locks it must hold before it reads (`locks`,
-store.advisory_locks): PostgreSQL's writer takes those of a whole group in one statement at
-the start of its transaction; SQLite's single writer needs none and ignores them.
+store.advisory_locks), and a read its work needs first (`group_read`, store.write_groups):
+PostgreSQL's writer takes a whole group's locks in one statement at the start of its
+transaction, then runs the group's reads of one kind as one call; SQLite's single writer
+needs no lock and runs each read just before its work.
 
 * SQLite (embedded default): a writer thread owns the only write connection; reads run on a
   small pool of reader threads (WAL lets them run beside the writer).
@@ -46,8 +48,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from relais.core.errors import ConfigError, RelaisError, StorageError
-from relais.store import advisory_locks
 from relais.store.advisory_locks import AdvisoryLock
+from relais.store.write_groups import GroupRead, Write, admits, run_locked, run_writes
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
@@ -69,7 +71,12 @@ class Database(Protocol):
     dialect: str
 
     async def write(
-        self, work: Work[T], *, lane: str = "default", locks: Sequence[AdvisoryLock] = ()
+        self,
+        work: Callable[..., T],
+        *,
+        lane: str = "default",
+        locks: Sequence[AdvisoryLock] = (),
+        group_read: GroupRead | None = None,
     ) -> T: ...
 
     async def read(self, work: Work[T]) -> T: ...
@@ -147,16 +154,11 @@ def _sqlite_engine(path: Path, *, writer: bool, synchronous: str):
     return engine
 
 
-def run_works(conn: Connection, works: list[Work[Any]]) -> list[Any]:
-    """Run a group's works in order inside the caller's transaction."""
-    return [work(conn) for work in works]
-
-
 class _Job:
-    __slots__ = ("future", "loop", "work")
+    __slots__ = ("future", "loop", "write")
 
-    def __init__(self, work: Work[Any], loop: asyncio.AbstractEventLoop) -> None:
-        self.work = work
+    def __init__(self, write: Write, loop: asyncio.AbstractEventLoop) -> None:
+        self.write = write
         self.loop = loop
         self.future: asyncio.Future[Any] = loop.create_future()
 
@@ -210,10 +212,15 @@ class SqliteDatabase:
         self.works_committed = 0
 
     async def write(
-        self, work: Work[T], *, lane: str = "default", locks: Sequence[AdvisoryLock] = ()
+        self,
+        work: Callable[..., T],
+        *,
+        lane: str = "default",
+        locks: Sequence[AdvisoryLock] = (),
+        group_read: GroupRead | None = None,
     ) -> T:
         # One writer serves every lane, and holds the one write lock: no advisory lock needed.
-        job = _Job(work, asyncio.get_running_loop())
+        job = _Job(Write(work, locks, group_read), asyncio.get_running_loop())
         self._jobs.put(job)
         return await job.future
 
@@ -269,7 +276,8 @@ class SqliteDatabase:
     def _run_group_in_turn(self, conn: Connection, group: list[_Job]) -> None:
         try:
             with conn.begin():
-                outcomes = [(True, r) for r in run_works(conn, [job.work for job in group])]
+                writes = [job.write for job in group]
+                outcomes = [(True, r) for r in run_writes(conn, writes, grouped_reads=False)]
         except Exception:
             if len(group) == 1:
                 outcomes = [self._run_alone(conn, group[0])]
@@ -283,7 +291,7 @@ class SqliteDatabase:
     def _run_alone(self, conn: Connection, job: _Job) -> tuple[bool, Any]:
         try:
             with storage_errors(), conn.begin():
-                result = job.work(conn)
+                result = run_writes(conn, [job.write], grouped_reads=False)[0]
         except Exception as exc:
             if conn.in_transaction():
                 conn.rollback()
@@ -311,22 +319,11 @@ def postgres_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
 
 
 class _PgJob:
-    __slots__ = ("future", "locks", "work")
+    __slots__ = ("future", "write")
 
-    def __init__(
-        self, work: Work[Any], locks: Sequence[AdvisoryLock], future: asyncio.Future[Any]
-    ) -> None:
-        self.work = work
-        self.locks = locks
+    def __init__(self, write: Write, future: asyncio.Future[Any]) -> None:
+        self.write = write
         self.future = future
-
-
-def _run_locked(
-    conn: Connection, works: list[Work[Any]], locks: Sequence[AdvisoryLock]
-) -> list[Any]:
-    """PostgreSQL: take the group's advisory locks in one statement, then run its works."""
-    advisory_locks.take(conn, locks)
-    return run_works(conn, works)
 
 
 class PostgresDatabase:
@@ -346,7 +343,12 @@ class PostgresDatabase:
         self.retries = 0  # works run again after a deadlock or a serialization conflict
 
     async def write(
-        self, work: Work[T], *, lane: str = "default", locks: Sequence[AdvisoryLock] = ()
+        self,
+        work: Callable[..., T],
+        *,
+        lane: str = "default",
+        locks: Sequence[AdvisoryLock] = (),
+        group_read: GroupRead | None = None,
     ) -> T:
         jobs = self._lanes.get(lane)
         if jobs is None:
@@ -356,12 +358,14 @@ class PostgresDatabase:
                 for i in range(LANE_WRITERS.get(lane, 1))
             )
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        jobs.put_nowait(_PgJob(work, locks, future))
+        jobs.put_nowait(_PgJob(Write(work, locks, group_read), future))
         return await future
 
     async def _write_loop(self, jobs: asyncio.Queue[_PgJob | None]) -> None:
+        held_back: _PgJob | None = None  # starts the next group (write_groups.admits)
         while True:
-            first = await jobs.get()
+            first = held_back or await jobs.get()
+            held_back = None
             if first is None:
                 return
             group = [first]
@@ -371,18 +375,20 @@ class PostgresDatabase:
                 if nxt is None:
                     stop = True
                     break
+                if not admits([job.write for job in group], nxt.write):
+                    held_back = nxt
+                    break
                 group.append(nxt)
             await self._run_group(group)
             if stop:
                 return
 
     async def _run_group(self, group: list[_PgJob]) -> None:
-        works = [job.work for job in group]
-        locks = [lock for job in group for lock in job.locks]
+        writes = [job.write for job in group]
         try:
             with storage_errors():
                 async with self._engine.begin() as conn:
-                    results = await conn.run_sync(_run_locked, works, locks)
+                    results = await conn.run_sync(run_locked, writes)
         except Exception:
             for job in group:
                 try:
@@ -409,7 +415,7 @@ class PostgresDatabase:
             try:
                 with storage_errors():
                     async with self._engine.begin() as conn:
-                        return (await conn.run_sync(_run_locked, [job.work], job.locks))[0]
+                        return (await conn.run_sync(run_locked, [job.write]))[0]
             except StorageError as exc:
                 if attempt == ATTEMPTS or not retryable(exc):
                     raise

@@ -23,7 +23,21 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, String, and_, bindparam, case, exists, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+    text,
+    true,
+)
 
 from relais.core.status import MessageStatus
 from relais.store.advisory_locks import AdvisoryLock
@@ -37,33 +51,37 @@ _m, _c = messages, campaigns
 _sent_text = func.coalesce(_m.c.text, _c.c.text)
 
 
-def _in_window(destination_clause):
+def _in_window(destination_clause, account=None, since=None, until=None):
+    """Messages of the account within the window; bound parameters unless given columns."""
     return and_(
-        _m.c.account_id == bindparam("account"),
+        _m.c.account_id == (bindparam("account") if account is None else account),
         destination_clause,
-        _m.c.due_at > bindparam("since"),
-        _m.c.due_at < bindparam("until"),
+        _m.c.due_at > (bindparam("since") if since is None else since),
+        _m.c.due_at < (bindparam("until") if until is None else until),
         _m.c.status != _CANCELLED,
     )
 
 
-def _listed(table):
+def _listed(table, account=None, number=None):
     return exists().where(
-        table.c.account_id == bindparam("account"), table.c.destination == bindparam("number")
+        table.c.account_id == (bindparam("account") if account is None else account),
+        table.c.destination == (bindparam("number") if number is None else number),
     )
 
 
-_RECENT_ONE = (
-    select(
-        func.count().label("total"),
-        func.coalesce(func.sum(case((_sent_text == bindparam("text"), 1), else_=0)), 0).label(
-            "same"
-        ),
+def _recent(number, body, **window):
+    """(messages in the window, of them with `body`) of one number, as a subquery."""
+    return (
+        select(
+            func.count().label("total"),
+            func.coalesce(func.sum(case((_sent_text == body, 1), else_=0)), 0).label("same"),
+        )
+        .select_from(_m.join(_c, _c.c.id == _m.c.campaign_id))
+        .where(_in_window(_m.c.destination == number, **window))
     )
-    .select_from(_m.join(_c, _c.c.id == _m.c.campaign_id))
-    .where(_in_window(_m.c.destination == bindparam("number")))
-    .subquery()
-)
+
+
+_RECENT_ONE = _recent(bindparam("number"), bindparam("text")).subquery()
 # Built once: constructing statements costs more than running them on the hot path.
 _SCREEN_ONE = Precompiled(select(_listed(blacklist), _listed(npai)))
 _SCREEN_ONE_FLOOD = Precompiled(
@@ -71,6 +89,37 @@ _SCREEN_ONE_FLOOD = Precompiled(
         _RECENT_ONE
     )
 )
+
+
+def _screen_many():
+    """PostgreSQL: `screen_one` for many (account, number, text, window) at once, the keys as
+    one array per field (a window of (0, 0) holds no message: anti-flood off)."""
+    key = (
+        func.unnest(
+            bindparam("accounts", type_=ARRAY(BigInteger)),
+            bindparam("numbers", type_=ARRAY(String)),
+            bindparam("texts", type_=ARRAY(Text)),
+            bindparam("sinces", type_=ARRAY(BigInteger)),
+            bindparam("untils", type_=ARRAY(BigInteger)),
+        )
+        .table_valued("account", "number", "body", "since", "until", with_ordinality="position")
+        .render_derived()
+    )
+    c = key.c
+    recent = _recent(c.number, c.body, account=c.account, since=c.since, until=c.until).lateral()
+    return Precompiled(
+        select(
+            _listed(blacklist, c.account, c.number),
+            _listed(npai, c.account, c.number),
+            recent.c.total,
+            recent.c.same,
+        )
+        .select_from(key.join(recent, true()))
+        .order_by(c.position)
+    )
+
+
+_SCREEN_MANY = _screen_many()
 
 # SQLite: the numbers as one JSON text, not thousands of bound parameters (SQLAlchemy
 # renders an expanding IN anew for each execution: ~5 µs per number in Python).
@@ -138,6 +187,31 @@ def screen_one(
     params.update(since=window[0], until=window[1], text=text)
     listed, unreachable, total, same = _SCREEN_ONE_FLOOD.rows(conn, params)[0]
     return bool(listed), bool(unreachable), int(total), int(same)
+
+
+# What `screen_many` screens: the account, the number, the send's text, its flood window.
+ScreenKey = tuple[int, str, str, tuple[int, int] | None]
+
+
+def screen_many(conn: Connection, keys: list[ScreenKey]) -> list[tuple[bool, bool, int, int]]:
+    """`screen_one` for each key, in order: on PostgreSQL one statement for all (a group's
+    single sends, store.write_groups); else one per key."""
+    if conn.dialect.name != "postgresql" or len(keys) == 1:  # one key: the simpler statement
+        return [
+            screen_one(conn, account_id=account, number=number, text=body, window=window)
+            for account, number, body, window in keys
+        ]
+    params = {
+        "accounts": [key[0] for key in keys],
+        "numbers": [key[1] for key in keys],
+        "texts": [key[2] for key in keys],
+        "sinces": [key[3][0] if key[3] else 0 for key in keys],
+        "untils": [key[3][1] if key[3] else 0 for key in keys],
+    }
+    return [
+        (bool(listed), bool(unreachable), int(total), int(same))
+        for listed, unreachable, total, same in _SCREEN_MANY.rows(conn, params)
+    ]
 
 
 def numbers_param(conn: Connection, numbers: Sequence[str]) -> Any:

@@ -40,6 +40,7 @@ from relais.store import account_policy as policy_store
 from relais.store import screening as screening_store
 from relais.store import send_callbacks
 from relais.store.advisory_locks import AdvisoryLock
+from relais.store.write_groups import GroupRead
 
 MAX_RECIPIENTS = 10_000
 
@@ -97,14 +98,10 @@ def screen(
     if len(numbers) == 1:
         # The hot path of single sends: one statement for all three lists.
         number = numbers[0]
-        listed, unreachable, total, same = screening_store.screen_one(
+        found = screening_store.screen_one(
             conn, account_id=account_id, number=number, text=text, window=window
         )
-        return Screen(
-            {number} if listed else set(),
-            {number} if unreachable else set(),
-            {number: (total, same)} if total else {},
-        )
+        return screen_of_one(number, found)
     recent = {}
     if (
         window is not None
@@ -121,6 +118,16 @@ def screen(
         return Screen(set(), set(), recent)
     blacklisted, npai = screening_store.listed_among(conn, account_id=account_id, numbers=numbers)
     return Screen(blacklisted, npai, recent)
+
+
+def screen_of_one(number: str, found: tuple[bool, bool, int, int]) -> Screen:
+    """The Screen of a single recipient from what store.screening read of it."""
+    listed, unreachable, total, same = found
+    return Screen(
+        {number} if listed else set(),
+        {number} if unreachable else set(),
+        {number: (total, same)} if total else {},
+    )
 
 
 def _messages(
@@ -234,11 +241,12 @@ async def send(
     campaign.update(tag=submission.tag, dlr_url=submission.dlr_url, reply_url=submission.reply_url)
     queued = MessageStatus.QUEUED.value
 
-    def store(conn: Connection) -> tuple[int, int]:
+    def store(conn: Connection, found_one: tuple | None = None) -> tuple[int, int]:
         # STOPs can arrive at any moment, so the opt-out lists and the flood counts are read
-        # in the same transaction (after the flood locks on PostgreSQL, below); the country
-        # counters are locked here too, so concurrent sends cannot pass a cap.
-        found = screened(conn)
+        # in the same transaction (after the flood locks on PostgreSQL, below; a single
+        # send's as its group read, `found_one`); the country counters are locked here too,
+        # so concurrent sends cannot pass a cap.
+        found = screened(conn) if found_one is None else screen_of_one(numbers[0], found_one)
         used = {}
         if screening.cap_scopes:
             keys = screening.usage_keys(row["country"] for row in rows)
@@ -283,7 +291,13 @@ async def send(
     if window is not None and numbers:
         one = numbers[0] if len(numbers) == 1 else None
         locks = screening_store.flood_locks(account.id, one)
-    report.ticket, report.credits = await platform.db.write(store, locks=locks)
+    group_read = None
+    if len(numbers) == 1:  # a group's single sends are screened in one statement
+        key = (account.id, numbers[0], body, window)
+        group_read = GroupRead(screening_store.screen_many, key)
+    report.ticket, report.credits = await platform.db.write(
+        store, locks=locks, group_read=group_read
+    )
     if report.sent and not scheduled and not report.moderated:
         platform.on_queued()
     return report

@@ -1,0 +1,79 @@
+"""What one group of writes runs in its transaction (store.database commits groups).
+
+A write is its work, the advisory locks it must hold before it reads (store.advisory_locks)
+and, optionally, a `GroupRead`: a read its work needs first, which the PostgreSQL writer runs
+once for every write of the group that names the same read function (one statement, where
+each write would have spent a round trip on its own). SQLite runs each write's read just
+before its work: in-process, a statement costs microseconds.
+
+A group read runs before any work of its group, so no work may change what another's read
+returns: a write with a group read never joins a group holding a lock that conflicts with
+its own (`admits`), and its locks are what its read depends on (a single send's: the account
+shared, its number exclusive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from relais.store import advisory_locks
+from relais.store.advisory_locks import AdvisoryLock
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRead:
+    """`read(conn, keys)` returns one result per key, in order; the write's work is then
+    called as `work(conn, result)`."""
+
+    read: Callable[[Connection, list[Any]], list[Any]]
+    key: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    work: Callable[..., Any]
+    locks: Sequence[AdvisoryLock] = ()
+    group_read: GroupRead | None = None
+
+
+def admits(group: Sequence[Write], candidate: Write) -> bool:
+    """Whether `candidate` may join `group`: always, unless it has a group read and one of
+    its locks conflicts with a lock of the group (they would have to wait for each other)."""
+    if candidate.group_read is None or not candidate.locks:
+        return True
+    held = [lock for write in group for lock in write.locks]
+    return not advisory_locks.conflict(held, candidate.locks)
+
+
+def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool) -> list[Any]:
+    """Run a group's writes in order inside the caller's transaction, their group reads
+    first (`grouped_reads`: one call per read function, else one per write); their results."""
+    found: dict[int, Any] = {}
+    if grouped_reads:
+        keys: dict[Callable[..., list[Any]], list[tuple[int, Any]]] = {}
+        for index, write in enumerate(writes):
+            if write.group_read is not None:
+                keys.setdefault(write.group_read.read, []).append((index, write.group_read.key))
+        for read, indexed in keys.items():
+            results = read(conn, [key for _, key in indexed])
+            found.update(zip((index for index, _ in indexed), results, strict=True))
+    results = []
+    for index, write in enumerate(writes):
+        if write.group_read is None:
+            results.append(write.work(conn))
+            continue
+        if not grouped_reads:
+            found[index] = write.group_read.read(conn, [write.group_read.key])[0]
+        results.append(write.work(conn, found[index]))
+    return results
+
+
+def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
+    """PostgreSQL: take the group's advisory locks in one statement, then run its writes
+    with their reads grouped."""
+    advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
+    return run_writes(conn, writes, grouped_reads=True)

@@ -1,0 +1,100 @@
+"""screen_many (a group's single sends in one statement on PostgreSQL) reads what screen_one
+reads for each key: the blacklist, the NPAI list and the flood counts, on both backends."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+from tests.support import make_customer
+
+from relais.store.paid_campaigns import MESSAGE_COLUMNS, insert_paid_campaign
+from relais.store.screening import screen_many, screen_one
+from relais.store.tables import blacklist, npai
+
+LISTED, UNREACHABLE, QUIET, BUSY = "33600000001", "33600000002", "33600000003", "33600000004"
+WINDOW = (1_000, 5_000)
+
+
+def _sent(account_id: int, destination: str, text: str, due_at: int, status: str = "queued"):
+    row = dict.fromkeys(MESSAGE_COLUMNS)
+    row.update(
+        account_id=account_id,
+        destination=destination,
+        country="FR",
+        parts=1,
+        cost=0,
+        status=status,
+        due_at=due_at,
+        text=text,
+    )
+    return row
+
+
+async def _history(platform, account_id: int) -> None:
+    campaign = {
+        "account_id": account_id,
+        "kind": "bulk",
+        "text": "Campaign text",
+        "sender": None,
+        "pushtype": "alert",
+        "encoding": "gsm",
+        "status": "queued",
+        "send_at": 2_000,
+        "created_at": 2_000,
+        "cost": 0,
+        "total": 0,
+        "sent": 0,
+    }
+    rows = [
+        _sent(account_id, BUSY, "Hello", 2_000),
+        _sent(account_id, BUSY, "Hello", 3_000),
+        _sent(account_id, BUSY, None, 4_000),  # the campaign's text
+        _sent(account_id, BUSY, "Hello", 9_000),  # outside the window
+        _sent(account_id, BUSY, "Hello", 2_500, status="cancelled"),  # never went out
+    ]
+
+    def write(conn):
+        now = {"account_id": account_id, "origin": "api", "created_at": 1}
+        conn.execute(insert(blacklist).values(destination=LISTED, **now))
+        conn.execute(insert(npai).values(destination=UNREACHABLE, **now))
+        insert_paid_campaign(
+            conn, campaign=campaign, messages=rows, payer=account_id, amount=0, now_ms=1
+        )
+
+    await platform.db.write(write)
+
+
+async def test_many_keys_read_what_each_key_reads_alone(platform, customer):
+    account_id = customer.account.id
+    other = (await make_customer(platform, email="other@example.com")).account.id
+    await _history(platform, account_id)
+    keys = [
+        (account_id, BUSY, "Hello", WINDOW),
+        (account_id, LISTED, "Hello", WINDOW),
+        (account_id, UNREACHABLE, "Hello", None),
+        (account_id, QUIET, "Hello", WINDOW),
+        (account_id, BUSY, "Campaign text", WINDOW),
+        (account_id, BUSY, "Hello", None),  # anti-flood off: no counts
+        (other, BUSY, "Hello", WINDOW),  # another account's history
+        (other, LISTED, "Hello", WINDOW),
+    ]
+
+    def read_both(conn):
+        alone = [
+            screen_one(conn, account_id=account, number=number, text=text, window=window)
+            for account, number, text, window in keys
+        ]
+        return alone, screen_many(conn, keys)
+
+    alone, together = await platform.db.read(read_both)
+
+    assert together == alone
+    assert together == [
+        (False, False, 3, 2),
+        (True, False, 0, 0),
+        (False, True, 0, 0),
+        (False, False, 0, 0),
+        (False, False, 3, 1),
+        (False, False, 0, 0),
+        (False, False, 0, 0),
+        (False, False, 0, 0),
+    ]

@@ -1,0 +1,119 @@
+"""Group reads through the database on both backends: PostgreSQL runs a group's reads of one
+kind as one call before its works, SQLite one read per write just before its work; a write
+whose read could see another's work never shares that write's group."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, insert, select
+
+from relais.core.errors import InvalidField
+from relais.store.advisory_locks import AdvisoryLock, conflict
+from relais.store.tables import prices
+from relais.store.write_groups import GroupRead, Write, admits
+
+SPACE = 0x7E57
+
+
+class RecordingRead:
+    """A group read that counts the price rows and records the keys of each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, conn, keys: list[str]) -> list[tuple[str, int]]:
+        self.calls.append(list(keys))
+        count = conn.execute(select(func.count()).select_from(prices)).scalar_one()
+        return [(key, count) for key in keys]
+
+
+def add_price(country: str):
+    def work(conn, found):
+        conn.execute(insert(prices).values(country=country, credits_per_part=1))
+        return found
+
+    return work
+
+
+async def test_each_work_gets_its_own_read_result(platform):
+    read = RecordingRead()
+    results = await asyncio.gather(
+        *(
+            platform.db.write(add_price(country), group_read=GroupRead(read, country))
+            for country in ("FR", "DE", "IT")
+        )
+    )
+
+    assert [key for key, _ in results] == ["FR", "DE", "IT"]
+    if platform.db.dialect == "postgresql":
+        # One call for the group, before any of its works ran.
+        assert read.calls == [["FR", "DE", "IT"]]
+        assert [count for _, count in results] == [0, 0, 0]
+    else:
+        assert read.calls == [["FR"], ["DE"], ["IT"]]
+        assert [count for _, count in results] == [0, 1, 2]
+
+
+async def test_a_write_whose_lock_conflicts_waits_for_the_next_group_and_sees_it(platform):
+    read = RecordingRead()
+    same_lock = [AdvisoryLock(1, space=SPACE)]
+    results = await asyncio.gather(
+        *(
+            platform.db.write(
+                add_price(country), locks=same_lock, group_read=GroupRead(read, country)
+            )
+            for country in ("FR", "DE")
+        )
+    )
+
+    # Each read saw the works committed before it, on both backends.
+    assert results == [("FR", 0), ("DE", 1)]
+    assert read.calls == [["FR"], ["DE"]]
+
+
+async def test_a_failing_work_runs_the_others_again_alone_with_their_reads(platform):
+    read = RecordingRead()
+
+    def fails(conn, found):
+        raise InvalidField("no")
+
+    outcomes = await asyncio.gather(
+        platform.db.write(add_price("FR"), group_read=GroupRead(read, "FR")),
+        platform.db.write(fails, group_read=GroupRead(read, "XX")),
+        platform.db.write(add_price("DE"), group_read=GroupRead(read, "DE")),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[1], InvalidField)
+    assert outcomes[0] == ("FR", 0) and outcomes[2][0] == "DE"
+    countries = await platform.db.read(
+        lambda conn: sorted(conn.execute(select(prices.c.country)).scalars())
+    )
+    assert countries == ["DE", "FR"]
+
+
+def _write(*locks: AdvisoryLock, reads: bool = True) -> Write:
+    return Write(lambda conn, found: None, locks, GroupRead(RecordingRead(), 0) if reads else None)
+
+
+def test_a_write_with_a_read_joins_a_group_only_without_a_conflicting_lock():
+    account = AdvisoryLock(7, space=SPACE, shared=True)
+    group = [_write(account, AdvisoryLock(-1))]
+
+    assert admits(group, _write(account, AdvisoryLock(-2)))  # another number
+    assert not admits(group, _write(account, AdvisoryLock(-1)))  # the same number
+    assert not admits(group, _write(AdvisoryLock(7, space=SPACE)))  # the account, exclusive
+    assert admits(group, _write(AdvisoryLock(-1), reads=False))  # reads in its own turn
+    assert admits(group, _write())  # no lock: its read depends on no other write
+
+
+def test_locks_conflict_when_one_of_them_is_exclusive():
+    shared = AdvisoryLock(3, space=SPACE, shared=True)
+    exclusive = AdvisoryLock(3, space=SPACE)
+
+    assert not conflict([shared], [shared])
+    assert conflict([shared], [exclusive])
+    assert conflict([exclusive], [shared])
+    assert not conflict([exclusive], [AdvisoryLock(3)])  # a one-key lock: another space
+    assert not conflict([exclusive], [AdvisoryLock(4, space=SPACE)])
