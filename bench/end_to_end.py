@@ -9,8 +9,11 @@ p99, messages delivered to the SMSC per second (the SMSC's own count), receipts 
 second (the database's), and the CPU of each process during the load (100 % = one core).
 
     .venv/bin/python bench/end_to_end.py [--backend sqlite|postgresql|both] [--requests 20000]
-        [--concurrency 1,16,64] [--window 100] [--workers 1]
+        [--concurrency 1,16,64] [--window 100] [--workers 1] [--accounts 1]
     .venv/bin/python bench/end_to_end.py --backend sqlite --memory 1000000
+
+--accounts N makes N accounts, and the single sends take them in turn: one account's sends
+meet on its balance row, N accounts' need not.
 
 --memory N sends N messages with bulk POST /send (500 recipients a request) instead, all
 delivered to the SMSC, and prints the RSS of every Relais process along the way and at the end.
@@ -119,13 +122,14 @@ class Rig:
 
     backend: str
     port: int
-    token: str
+    tokens: list[str]  # one per account (--accounts)
     ledger: MessageLedger
     smsc_counts: SmscCounts
     processes: dict[str, list[psutil.Process]]
 
-    def headers(self, content_type: str | None = None) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+    def headers(self, content_type: str | None = None, account: int = 0) -> dict[str, str]:
+        token = self.tokens[account]
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
         return headers
@@ -157,7 +161,10 @@ async def start_rig(backend: str, workdir: Path, args: argparse.Namespace, credi
         "RELAIS_API_WORKERS": str(args.workers),
         "RELAIS_BUILTIN_SIMULATOR": "false",
     }
-    token = bench_account(env, credits)
+    tokens = [
+        bench_account(env, credits, email=f"bench{n}@relais.local" if n else "bench@relais.local")
+        for n in range(args.accounts)
+    ]
     smsc_port = free_port()
     _smsc, counts = start_counting_smsc(smsc_port, args.window, args.receipt_delay_ms)
     toml = workdir / "connectors.toml"
@@ -171,7 +178,7 @@ async def start_rig(backend: str, workdir: Path, args: argparse.Namespace, credi
     processes["loadgen"] = [psutil.Process()]
     ledger = MessageLedger(url)
     await ledger.open()
-    return Rig(backend, port, token, ledger, counts, processes)
+    return Rig(backend, port, tokens, ledger, counts, processes)
 
 
 async def wait_until(done: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -234,10 +241,12 @@ async def receipts_all_stored(rig: Rig, floor: int, expected: int) -> float:
 
 
 async def send_round(rig: Rig, concurrency: int, args: argparse.Namespace, first: int):
-    headers = rig.headers()
+    # Requests take the accounts in turn (--accounts).
+    headers = [rig.headers(account=n) for n in range(len(rig.tokens))]
 
     def single_send(n: int) -> bytes:
-        return get_request(HOST, f"/send?to={first + n}&text=Hello+from+the+bench", headers)
+        path = f"/send?to={first + n}&text=Hello+from+the+bench"
+        return get_request(HOST, path, headers[n % len(headers)])
 
     floor = await rig.ledger.last_message_id()
     smsc_before = rig.smsc_counts.accepted
@@ -416,6 +425,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--window", type=int, default=100, help="SMPP window, both ways")
     parser.add_argument("--workers", type=int, default=1, help="HTTP workers (RELAIS_API_WORKERS)")
+    parser.add_argument(
+        "--accounts", type=int, default=1, help="accounts the single sends take in turn"
+    )
     parser.add_argument("--receipt-delay-ms", type=int, default=0)
     parser.add_argument(
         "--memory", type=int, metavar="N", help="send N messages in bulk and report RSS instead"

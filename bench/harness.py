@@ -130,10 +130,9 @@ def relais_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def bench_account(env: dict[str, str], credits: int) -> str:
+def bench_account(env: dict[str, str], credits: int, email: str = "bench@relais.local") -> str:
     """An account with `credits` on a migrated database, and an API token for it."""
     relais_cli(env, "migrate")
-    email = "bench@relais.local"
     relais_cli(env, "account", "create", "--email", email, "--password", "benchmark",
                "--credits", str(credits))  # fmt: skip
     return relais_cli(env, "token", "create", "--email", email)

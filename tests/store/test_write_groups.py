@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, insert, select
+import pytest
+from sqlalchemy import func, insert, select, text, update
+from tests.support import make_customer
 
 from relais.core.errors import InvalidField
+from relais.services.platform import Platform
 from relais.store.advisory_locks import AdvisoryLock, conflict
-from relais.store.tables import prices
+from relais.store.tables import accounts, prices
 from relais.store.write_groups import GroupRead, Write, admits
 
 SPACE = 0x7E57
@@ -53,6 +56,28 @@ async def test_each_work_gets_its_own_read_result(platform):
     else:
         assert read.calls == [["FR"], ["DE"], ["IT"]]
         assert [count for _, count in results] == [0, 1, 2]
+
+
+async def test_writes_run_by_row_order_and_answer_their_own_callers(platform):
+    def counted(country: str):
+        def work(conn):
+            before = conn.execute(select(func.count()).select_from(prices)).scalar_one()
+            conn.execute(insert(prices).values(country=country, credits_per_part=1))
+            return country, before
+
+        return work
+
+    results = await asyncio.gather(
+        *(
+            platform.db.write(counted(country), row_order=n)
+            for country, n in (("FR", 3), ("DE", 1), ("IT", 2))
+        )
+    )
+
+    if platform.db.dialect == "postgresql":
+        assert results == [("FR", 2), ("DE", 0), ("IT", 1)]  # one group, run by row order
+    else:
+        assert results == [("FR", 0), ("DE", 1), ("IT", 2)]  # SQLite's writer: arrival order
 
 
 async def test_a_write_whose_lock_conflicts_waits_for_the_next_group_and_sees_it(platform):
@@ -117,3 +142,50 @@ def test_locks_conflict_when_one_of_them_is_exclusive():
     assert conflict([exclusive], [shared])
     assert not conflict([exclusive], [AdvisoryLock(3)])  # a one-key lock: another space
     assert not conflict([exclusive], [AdvisoryLock(4, space=SPACE)])
+
+
+async def test_two_processes_debiting_the_same_accounts_in_opposite_orders_never_deadlock(
+    platform, settings
+):
+    """Each group debits two accounts, arrived in opposite orders in two processes, and
+    holds each row a while: run in arrival order they would deadlock (and wait 1 s for
+    PostgreSQL to notice); run by row order, one waits for the other."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer: its transactions never deadlock")
+    first_id = (await make_customer(platform, email="first@example.com")).account.id
+    second_id = (await make_customer(platform, email="second@example.com")).account.id
+
+    def debit(account_id: int):
+        def work(conn):
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(balance=accounts.c.balance - 1)
+            )
+            conn.execute(text("SELECT pg_sleep(0.3)"))
+
+        return work
+
+    other = Platform.open(settings)
+    try:
+        arrivals = [(platform, (first_id, second_id)), (other, (second_id, first_id))]
+        before = platform.db.groups_committed
+        await asyncio.gather(
+            *(
+                each.db.write(debit(account_id), row_order=account_id)
+                for each, order in arrivals
+                for account_id in order
+            )
+        )
+        # A deadlock's victim group would be rolled back and its writes committed alone.
+        assert (platform.db.groups_committed - before, other.db.groups_committed) == (1, 1)
+    finally:
+        await other.close()
+    balances = await platform.db.read(
+        lambda conn: (
+            conn.execute(select(accounts.c.balance).where(accounts.c.id.in_([first_id, second_id])))
+            .scalars()
+            .all()
+        )
+    )
+    assert balances == [98, 98]

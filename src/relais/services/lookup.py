@@ -60,7 +60,7 @@ async def lookup(
             )
         return new_balance
 
-    balance = await platform.db.write(work)
+    balance = await platform.db.write(work, row_order=account.billing_account_id)
     return LookupReport(cost=cost, credits=balance, numbers=tuple(found))
 
 

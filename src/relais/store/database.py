@@ -17,10 +17,11 @@ that is, alone, a deadlock's victim runs again (up to ATTEMPTS times): two group
 processes can take the same locks in different orders.
 
 A write may also declare the advisory locks it must hold before it reads (`locks`,
-store.advisory_locks), and a read its work needs first (`group_read`, store.write_groups):
+store.advisory_locks), a read its work needs first (`group_read`) and the order its row
+locks call for (`row_order`; both in store.write_groups):
 PostgreSQL's writer takes a whole group's locks in one statement at the start of its
-transaction, then runs the group's reads of one kind as one call; SQLite's single writer
-needs no lock and runs each read just before its work.
+transaction, runs the group's reads of one kind as one call, then its works by row order;
+SQLite's single writer needs no lock nor order, and runs each read just before its work.
 
 * SQLite (embedded default): a writer thread owns the only write connection; reads run on a
   small pool of reader threads (WAL lets them run beside the writer).
@@ -77,6 +78,7 @@ class Database(Protocol):
         lane: str = "default",
         locks: Sequence[AdvisoryLock] = (),
         group_read: GroupRead | None = None,
+        row_order: int = 0,
     ) -> T: ...
 
     async def read(self, work: Work[T]) -> T: ...
@@ -218,9 +220,10 @@ class SqliteDatabase:
         lane: str = "default",
         locks: Sequence[AdvisoryLock] = (),
         group_read: GroupRead | None = None,
+        row_order: int = 0,
     ) -> T:
         # One writer serves every lane, and holds the one write lock: no advisory lock needed.
-        job = _Job(Write(work, locks, group_read), asyncio.get_running_loop())
+        job = _Job(Write(work, locks, group_read, row_order), asyncio.get_running_loop())
         self._jobs.put(job)
         return await job.future
 
@@ -349,6 +352,7 @@ class PostgresDatabase:
         lane: str = "default",
         locks: Sequence[AdvisoryLock] = (),
         group_read: GroupRead | None = None,
+        row_order: int = 0,
     ) -> T:
         jobs = self._lanes.get(lane)
         if jobs is None:
@@ -358,7 +362,7 @@ class PostgresDatabase:
                 for i in range(LANE_WRITERS.get(lane, 1))
             )
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        jobs.put_nowait(_PgJob(Write(work, locks, group_read), future))
+        jobs.put_nowait(_PgJob(Write(work, locks, group_read, row_order), future))
         return await future
 
     async def _write_loop(self, jobs: asyncio.Queue[_PgJob | None]) -> None:

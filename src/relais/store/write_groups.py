@@ -6,6 +6,11 @@ once for every write of the group that names the same read function (one stateme
 each write would have spent a round trip on its own). SQLite runs each write's read just
 before its work: in-process, a statement costs microseconds.
 
+On PostgreSQL a group's writes run ordered by `row_order` (a send's: its payer's account
+id), so two processes' groups that debit the same accounts lock their rows in one order: in
+arrival order, two groups each holding one account's row and waiting for the other's
+deadlock, and PostgreSQL only notices after `deadlock_timeout` (1 s).
+
 A group read runs before any work of its group, so no work may change what another's read
 returns: a write with a group read never joins a group holding a lock that conflicts with
 its own (`admits`), and its locks are what its read depends on (a single send's: the account
@@ -38,6 +43,7 @@ class Write:
     work: Callable[..., Any]
     locks: Sequence[AdvisoryLock] = ()
     group_read: GroupRead | None = None
+    row_order: int = 0
 
 
 def admits(group: Sequence[Write], candidate: Write) -> bool:
@@ -74,6 +80,11 @@ def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool
 
 def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     """PostgreSQL: take the group's advisory locks in one statement, then run its writes
-    with their reads grouped."""
+    in `row_order` with their reads grouped; the results in the order of `writes`."""
     advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
-    return run_writes(conn, writes, grouped_reads=True)
+    order = sorted(range(len(writes)), key=lambda index: writes[index].row_order)
+    ordered = run_writes(conn, [writes[index] for index in order], grouped_reads=True)
+    results: list[Any] = [None] * len(writes)
+    for index, result in zip(order, ordered, strict=True):
+        results[index] = result
+    return results

@@ -184,7 +184,7 @@ async def _store(
         list_store.add_campaign_lists(conn, campaign_id=campaign_id, list_ids=list_ids)
         return campaign_id, reason
 
-    campaign_id, reason = await platform.db.write(create)
+    campaign_id, reason = await platform.db.write(create, row_order=account.billing_account_id)
     scheduled = plan.send_at is not None
     status = closing_status(reason, scheduled=scheduled)
     if reason is not None:

@@ -296,7 +296,7 @@ async def send(
         key = (account.id, numbers[0], body, window)
         group_read = GroupRead(screening_store.screen_many, key)
     report.ticket, report.credits = await platform.db.write(
-        store, locks=locks, group_read=group_read
+        store, locks=locks, group_read=group_read, row_order=account.billing_account_id
     )
     if report.sent and not scheduled and not report.moderated:
         platform.on_queued()
