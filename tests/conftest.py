@@ -27,8 +27,9 @@ from relais.api.app import create_app
 from relais.config import Settings
 from relais.services import accounts
 from relais.services.platform import Platform
-from relais.store.database import PostgresDatabase, async_url, postgres_engine
+from relais.store.database import async_url
 from relais.store.migrate import upgrade
+from relais.store.postgres_database import PostgresDatabase, postgres_engine
 from relais.store.tables import metadata
 
 SHARED_POSTGRES_URL = os.environ.get(

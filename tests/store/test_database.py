@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from relais.core.errors import InvalidField, StorageError
-from relais.store.database import ATTEMPTS, SqliteDatabase
 from relais.store.migrate import upgrade
+from relais.store.postgres_database import ATTEMPTS
+from relais.store.sqlite_database import SqliteDatabase
 from relais.store.tables import prices
 
 

@@ -27,7 +27,7 @@ from relais.services.platform import AccountRef, Platform
 from relais.store import accounts as account_store
 from relais.store import cache_epochs
 from relais.store import tokens as token_store
-from relais.store.database import storage_errors
+from relais.store.storage_errors import storage_errors
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -10,7 +10,8 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from relais.store.database import async_url, opening, sqlite_path
+from relais.store.database import async_url, sqlite_path
+from relais.store.storage_errors import opening
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

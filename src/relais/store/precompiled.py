@@ -101,7 +101,7 @@ def _run(conn: Connection, sql: str, values: Any, *, many: bool) -> Any:
         return cursor.fetchall() if cursor.description else []
     except conn.dialect.loaded_dbapi.Error as exc:
         # Leave as SQLAlchemy's errors (IntegrityError ...), as from conn.execute, so callers
-        # and store.database.storage_errors see one kind.
+        # and store.storage_errors.storage_errors see one kind.
         raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc
     finally:
         cursor.close()

@@ -21,12 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from relais.store import advisory_locks
 from relais.store.advisory_locks import AdvisoryLock
+
+T = TypeVar("T")
+# A unit of work: a function of the transaction's connection (store.database).
+Work = Callable[[Connection], T]
+# At most this many writes share one transaction.
+GROUP_LIMIT = 256
 
 
 @dataclass(frozen=True, slots=True)

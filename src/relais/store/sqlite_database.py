@@ -1,0 +1,210 @@
+"""The embedded default: SQLite, one writer thread per process, group commit.
+
+A writer thread owns the only write connection and commits groups of writes; reads run on a
+small pool of reader threads (WAL lets them run beside the writer). Processes that share the
+file take turns through `WriterTurn` (store.database has the whole contract).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from relais.store.advisory_locks import AdvisoryLock
+from relais.store.storage_errors import storage_errors
+from relais.store.write_groups import GROUP_LIMIT, GroupRead, Work, Write, run_writes
+
+T = TypeVar("T")
+
+
+def _sqlite_engine(path: Path, *, writer: bool, synchronous: str):
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool if writer else None)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so BEGIN is ours (see SQLAlchemy docs,
+        # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A writer takes the write lock up front so a group never fails half-way on SQLITE_BUSY.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class _Job:
+    __slots__ = ("future", "loop", "write")
+
+    def __init__(self, write: Write, loop: asyncio.AbstractEventLoop) -> None:
+        self.write = write
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+
+def _settle(jobs: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+    for job, (ok, value) in zip(jobs, outcomes, strict=True):
+        if job.future.done():
+            continue
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
+
+
+class WriterTurn:
+    """Whose turn it is to write, among the processes that share one SQLite file.
+
+    SQLite's own lock is polled: a process that finds it taken sleeps 1, 2, 5 ... up to
+    100 ms before it looks again, and a process that writes without pause (an API worker
+    under load) takes it back every time, so the other (the delivery process) starves.
+    Each writer first takes an flock on a file beside the database: a waiter sleeps in the
+    kernel and is woken the instant the lock is let go, then SQLite's lock is always free."""
+
+    def __init__(self, database: Path) -> None:
+        self._fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class SqliteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL", readers: int = 4) -> None:
+        self.path = path
+        self._write_engine = _sqlite_engine(path, writer=True, synchronous=synchronous)
+        self._read_engine = _sqlite_engine(path, writer=False, synchronous=synchronous)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="relais-sqlite-read")
+        self._turn = WriterTurn(path)
+        self._writer = threading.Thread(target=self._write_loop, name="relais-sqlite-writer")
+        self._writer.daemon = True
+        self._writer.start()
+        self.groups_committed = 0
+        self.works_committed = 0
+
+    async def write(
+        self,
+        work: Callable[..., T],
+        *,
+        lane: str = "default",
+        locks: Sequence[AdvisoryLock] = (),
+        group_read: GroupRead | None = None,
+        row_order: int = 0,
+    ) -> T:
+        # One writer serves every lane, and holds the one write lock: no advisory lock needed.
+        job = _Job(Write(work, locks, group_read, row_order), asyncio.get_running_loop())
+        self._jobs.put(job)
+        return await job.future
+
+    async def read(self, work: Work[T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, work)
+
+    def _run_read(self, work: Work[T]) -> T:
+        with storage_errors(), self._read_engine.begin() as conn:
+            return work(conn)
+
+    async def close(self) -> None:
+        self._jobs.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        self._readers.shutdown(wait=True)
+        self._write_engine.dispose()
+        self._read_engine.dispose()
+        self._turn.close()
+
+    # --- the writer thread -------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        conn = self._write_engine.connect()
+        try:
+            while True:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                # The group is gathered once the turn is ours: what arrived while another
+                # process held it joins this commit instead of waiting for the next one.
+                with self._turn:
+                    group, stop = self._gather(first)
+                    self._run_group_in_turn(conn, group)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _gather(self, first: _Job) -> tuple[list[_Job], bool]:
+        """`first` and the jobs queued behind it, up to GROUP_LIMIT; and whether the queue
+        asked the writer to stop."""
+        group = [first]
+        while len(group) < GROUP_LIMIT:
+            try:
+                nxt = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return group, True
+            group.append(nxt)
+        return group, False
+
+    def _run_group_in_turn(self, conn: Connection, group: list[_Job]) -> None:
+        try:
+            with conn.begin():
+                writes = [job.write for job in group]
+                outcomes = [(True, r) for r in run_writes(conn, writes, grouped_reads=False)]
+        except Exception:
+            if len(group) == 1:
+                outcomes = [self._run_alone(conn, group[0])]
+            else:
+                outcomes = [self._run_alone(conn, job) for job in group]
+        else:
+            self.groups_committed += 1
+            self.works_committed += len(group)
+        self._publish(group, outcomes)
+
+    def _run_alone(self, conn: Connection, job: _Job) -> tuple[bool, Any]:
+        try:
+            with storage_errors(), conn.begin():
+                result = run_writes(conn, [job.write], grouped_reads=False)[0]
+        except Exception as exc:
+            if conn.in_transaction():
+                conn.rollback()
+            return (False, exc)
+        self.groups_committed += 1
+        self.works_committed += 1
+        return (True, result)
+
+    @staticmethod
+    def _publish(group: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, tuple[list[_Job], list[tuple[bool, Any]]]] = {}
+        for job, outcome in zip(group, outcomes, strict=True):
+            jobs, outs = by_loop.setdefault(job.loop, ([], []))
+            jobs.append(job)
+            outs.append(outcome)
+        for loop, (jobs, outs) in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                loop.call_soon_threadsafe(_settle, jobs, outs)
