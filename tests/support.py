@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from relais.cli import app
 from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
+from relais.store.paid_campaigns import MESSAGE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -150,3 +151,39 @@ def kill(process: asyncio.subprocess.Process, how: signal.Signals) -> None:
     """Signal the server's whole process group (granian runs the app in a worker)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, how)
+
+
+def campaign_row(account_id: int, **extra: object) -> dict[str, object]:
+    """A campaign row as a send stores it (store.paid_campaigns), nothing sent yet."""
+    return {
+        "account_id": account_id,
+        "kind": "bulk",
+        "text": "Hello",
+        "sender": None,
+        "pushtype": "alert",
+        "encoding": "gsm",
+        "status": "queued",
+        "send_at": 10,
+        "created_at": 10,
+        "cost": 0,
+        "total": 0,
+        "sent": 0,
+        **extra,
+    }
+
+
+def message_row(account_id: int, destination: str, **extra: object) -> dict[str, object]:
+    """A queued message row with every column a send gives (store.paid_campaigns)."""
+    row: dict[str, object] = dict.fromkeys(MESSAGE_COLUMNS)
+    row.update(
+        account_id=account_id,
+        destination=destination,
+        country="FR",
+        parts=1,
+        cost=1,
+        status="queued",
+        due_at=10,
+        connector="simulator",
+    )
+    row.update(extra)
+    return row

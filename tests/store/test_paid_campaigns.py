@@ -5,48 +5,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from tests.support import fetch_all, fetch_value
+from tests.support import campaign_row, fetch_all, fetch_value, message_row
 
-from relais.store.paid_campaigns import MESSAGE_COLUMNS, insert_paid_campaign
+from relais.store.paid_campaigns import insert_paid_campaign
 from relais.store.tables import accounts, campaigns, credit_ledger, messages
 
 
 class _Refused(Exception):
     """Raised to roll the test's transaction back, as a send does when the debit is refused."""
-
-
-def _campaign(account_id: int, **extra: object) -> dict[str, object]:
-    return {
-        "account_id": account_id,
-        "kind": "bulk",
-        "text": "Hello",
-        "sender": None,
-        "pushtype": "alert",
-        "encoding": "gsm",
-        "status": "queued",
-        "send_at": 10,
-        "created_at": 10,
-        "cost": 0,
-        "total": 0,
-        "sent": 0,
-        **extra,
-    }
-
-
-def _message(account_id: int, destination: str, **extra: object) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys(MESSAGE_COLUMNS)
-    row.update(
-        account_id=account_id,
-        destination=destination,
-        country="FR",
-        parts=1,
-        cost=1,
-        status="queued",
-        due_at=10,
-        connector="simulator",
-    )
-    row.update(extra)
-    return row
 
 
 async def _balance(platform, account_id: int) -> int:
@@ -58,14 +24,14 @@ async def _balance(platform, account_id: int) -> int:
 async def test_campaign_messages_debit_and_ledger_row_are_stored_together(platform, customer):
     account_id = customer.account.id
     rows = [
-        _message(account_id, "33612345678", gsmsmsid="a-1"),
-        _message(account_id, "33612345679", text="merged for Ana", cost=2, parts=2),
+        message_row(account_id, "33612345678", gsmsmsid="a-1"),
+        message_row(account_id, "33612345679", text="merged for Ana", cost=2, parts=2),
     ]
 
     paid = await platform.db.write(
         lambda conn: insert_paid_campaign(
             conn,
-            campaign=_campaign(account_id, cost=3, total=2, sent=2, tag="promo"),
+            campaign=campaign_row(account_id, cost=3, total=2, sent=2, tag="promo"),
             messages=rows,
             payer=account_id,
             amount=3,
@@ -115,8 +81,8 @@ async def test_a_debit_the_balance_does_not_cover_returns_none_and_rolls_back_to
     def send_too_much(conn):
         paid = insert_paid_campaign(
             conn,
-            campaign=_campaign(account_id, cost=101),
-            messages=[_message(account_id, "33612345678", cost=101)],
+            campaign=campaign_row(account_id, cost=101),
+            messages=[message_row(account_id, "33612345678", cost=101)],
             payer=account_id,
             amount=101,
             now_ms=42,
@@ -138,7 +104,7 @@ async def test_a_free_campaign_writes_no_ledger_row(platform, customer):
 
     paid = await platform.db.write(
         lambda conn: insert_paid_campaign(
-            conn, campaign=_campaign(account_id), payer=account_id, amount=0, now_ms=42
+            conn, campaign=campaign_row(account_id), payer=account_id, amount=0, now_ms=42
         )
     )
 
@@ -149,12 +115,12 @@ async def test_a_free_campaign_writes_no_ledger_row(platform, customer):
 
 async def test_ten_thousand_messages_are_stored_in_one_call(platform, customer):
     account_id = customer.account.id
-    rows = [_message(account_id, f"3361{n:07d}", cost=0) for n in range(10_000)]
+    rows = [message_row(account_id, f"3361{n:07d}", cost=0) for n in range(10_000)]
 
     paid = await platform.db.write(
         lambda conn: insert_paid_campaign(
             conn,
-            campaign=_campaign(account_id),
+            campaign=campaign_row(account_id),
             messages=rows,
             payer=account_id,
             amount=0,

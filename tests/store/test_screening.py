@@ -4,9 +4,9 @@ reads for each key: the blacklist, the NPAI list and the flood counts, on both b
 from __future__ import annotations
 
 from sqlalchemy import insert
-from tests.support import make_customer
+from tests.support import campaign_row, make_customer, message_row
 
-from relais.store.paid_campaigns import MESSAGE_COLUMNS, insert_paid_campaign
+from relais.store.paid_campaigns import insert_paid_campaign
 from relais.store.screening import screen_many, screen_one
 from relais.store.tables import blacklist, npai
 
@@ -14,42 +14,16 @@ LISTED, UNREACHABLE, QUIET, BUSY = "33600000001", "33600000002", "33600000003", 
 WINDOW = (1_000, 5_000)
 
 
-def _sent(account_id: int, destination: str, text: str, due_at: int, status: str = "queued"):
-    row = dict.fromkeys(MESSAGE_COLUMNS)
-    row.update(
-        account_id=account_id,
-        destination=destination,
-        country="FR",
-        parts=1,
-        cost=0,
-        status=status,
-        due_at=due_at,
-        text=text,
-    )
-    return row
-
-
 async def _history(platform, account_id: int) -> None:
-    campaign = {
-        "account_id": account_id,
-        "kind": "bulk",
-        "text": "Campaign text",
-        "sender": None,
-        "pushtype": "alert",
-        "encoding": "gsm",
-        "status": "queued",
-        "send_at": 2_000,
-        "created_at": 2_000,
-        "cost": 0,
-        "total": 0,
-        "sent": 0,
-    }
+    campaign = campaign_row(account_id, text="Campaign text", send_at=2_000)
     rows = [
-        _sent(account_id, BUSY, "Hello", 2_000),
-        _sent(account_id, BUSY, "Hello", 3_000),
-        _sent(account_id, BUSY, None, 4_000),  # the campaign's text
-        _sent(account_id, BUSY, "Hello", 9_000),  # outside the window
-        _sent(account_id, BUSY, "Hello", 2_500, status="cancelled"),  # never went out
+        message_row(account_id, BUSY, text="Hello", due_at=2_000, cost=0),
+        message_row(account_id, BUSY, text="Hello", due_at=3_000, cost=0),
+        message_row(account_id, BUSY, text=None, due_at=4_000, cost=0),  # the campaign's text
+        message_row(account_id, BUSY, text="Hello", due_at=9_000, cost=0),  # outside the window
+        message_row(
+            account_id, BUSY, text="Hello", due_at=2_500, cost=0, status="cancelled"
+        ),  # never went out
     ]
 
     def write(conn):
