@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from relais.store import advisory_locks
-from relais.store.advisory_locks import AdvisoryLock
+from relais.store.advisory_locks import AdvisoryLock, LockSet
 from relais.store.database import async_url
 
 SPACE = 0x7E57
@@ -129,3 +129,14 @@ async def test_sqlite_runs_a_write_that_declares_locks(platform):
         locks=[AdvisoryLock(1, space=SPACE)],
     )
     assert result == 1
+
+
+def test_locks_conflict_when_one_of_them_is_exclusive():
+    shared = AdvisoryLock(3, space=SPACE, shared=True)
+    exclusive = AdvisoryLock(3, space=SPACE)
+
+    assert not LockSet([shared]).conflicts([shared])
+    assert LockSet([shared]).conflicts([exclusive])
+    assert LockSet([exclusive]).conflicts([shared])
+    assert not LockSet([exclusive]).conflicts([AdvisoryLock(3)])  # a one-key lock: another space
+    assert not LockSet([exclusive]).conflicts([AdvisoryLock(4, space=SPACE)])

@@ -12,7 +12,7 @@ from tests.support import make_customer
 
 from relais.core.errors import InvalidField
 from relais.services.platform import Platform
-from relais.store.advisory_locks import AdvisoryLock, conflict
+from relais.store.advisory_locks import AdvisoryLock, LockSet
 from relais.store.tables import accounts, prices
 from relais.store.write_groups import GroupRead, Write, admits
 
@@ -124,24 +124,13 @@ def _write(*locks: AdvisoryLock, reads: bool = True) -> Write:
 
 def test_a_write_with_a_read_joins_a_group_only_without_a_conflicting_lock():
     account = AdvisoryLock(7, space=SPACE, shared=True)
-    group = [_write(account, AdvisoryLock(-1))]
+    held = LockSet([account, AdvisoryLock(-1)])  # a single send's, to number -1
 
-    assert admits(group, _write(account, AdvisoryLock(-2)))  # another number
-    assert not admits(group, _write(account, AdvisoryLock(-1)))  # the same number
-    assert not admits(group, _write(AdvisoryLock(7, space=SPACE)))  # the account, exclusive
-    assert admits(group, _write(AdvisoryLock(-1), reads=False))  # reads in its own turn
-    assert admits(group, _write())  # no lock: its read depends on no other write
-
-
-def test_locks_conflict_when_one_of_them_is_exclusive():
-    shared = AdvisoryLock(3, space=SPACE, shared=True)
-    exclusive = AdvisoryLock(3, space=SPACE)
-
-    assert not conflict([shared], [shared])
-    assert conflict([shared], [exclusive])
-    assert conflict([exclusive], [shared])
-    assert not conflict([exclusive], [AdvisoryLock(3)])  # a one-key lock: another space
-    assert not conflict([exclusive], [AdvisoryLock(4, space=SPACE)])
+    assert admits(held, _write(account, AdvisoryLock(-2)))  # another number
+    assert not admits(held, _write(account, AdvisoryLock(-1)))  # the same number
+    assert not admits(held, _write(AdvisoryLock(7, space=SPACE)))  # the account, exclusive
+    assert admits(held, _write(AdvisoryLock(-1), reads=False))  # reads in its own turn
+    assert admits(held, _write())  # no lock: its read depends on no other write
 
 
 async def test_two_processes_debiting_the_same_accounts_in_opposite_orders_never_deadlock(

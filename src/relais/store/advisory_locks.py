@@ -12,7 +12,7 @@ deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import ItemsView, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ARRAY, BigInteger, Connection, Integer, bindparam, text
@@ -49,35 +49,47 @@ _TAKE = Precompiled(
 )
 
 
-def conflict(held: Iterable[AdvisoryLock], wanted: Iterable[AdvisoryLock]) -> bool:
-    """Whether a transaction asking for `wanted` would wait for one holding `held`: the same
-    lock, exclusive in one of them at least."""
-    modes: dict[tuple[int, int | None], bool] = {}
-    for lock in held:
-        key = (lock.key, lock.space)
-        modes[key] = modes.get(key, False) or not lock.shared
-    return any(
-        (lock.key, lock.space) in modes and (modes[(lock.key, lock.space)] or not lock.shared)
-        for lock in wanted
-    )
+class LockSet:
+    """Advisory locks by key, each exclusive when any of those asking for it wants it so: what
+    a group being gathered holds (store.write_groups), and what `take` asks for."""
+
+    __slots__ = ("_exclusive",)
+
+    def __init__(self, locks: Iterable[AdvisoryLock] = ()) -> None:
+        self._exclusive: dict[tuple[int, int | None], bool] = {}
+        self.add(locks)
+
+    def add(self, locks: Iterable[AdvisoryLock]) -> None:
+        for lock in locks:
+            key = (lock.key, lock.space)
+            self._exclusive[key] = self._exclusive.get(key, False) or not lock.shared
+
+    def conflicts(self, wanted: Iterable[AdvisoryLock]) -> bool:
+        """Whether a transaction asking for `wanted` would wait for one holding these: the
+        same lock, exclusive in one of them at least."""
+        for lock in wanted:
+            exclusive = self._exclusive.get((lock.key, lock.space))
+            if exclusive is not None and (exclusive or not lock.shared):
+                return True
+        return False
+
+    def items(self) -> ItemsView[tuple[int, int | None], bool]:
+        """((key, space), exclusive) of each lock."""
+        return self._exclusive.items()
+
+    def __len__(self) -> int:
+        return len(self._exclusive)
 
 
 def take(conn: Connection, locks: Iterable[AdvisoryLock]) -> None:
     """Wait for, then hold until the transaction ends, every one of `locks` (one statement;
     a two-key lock asked for both shared and exclusive is taken exclusive)."""
-    wanted: dict[tuple[int, int | None], int] = {}
-    for lock in locks:
-        if lock.space is None:
-            wanted[(lock.key, None)] = _ONE_KEY
-        elif wanted.get((lock.key, lock.space)) != _EXCLUSIVE:
-            wanted[(lock.key, lock.space)] = _SHARED if lock.shared else _EXCLUSIVE
+    wanted = LockSet(locks)
     if not wanted:
         return
-    _TAKE.rows(
-        conn,
-        {
-            "kinds": list(wanted.values()),
-            "spaces": [space or 0 for _, space in wanted],
-            "keys": [key for key, _ in wanted],
-        },
-    )
+    kinds, spaces, keys = [], [], []
+    for (key, space), exclusive in wanted.items():
+        kinds.append(_ONE_KEY if space is None else _EXCLUSIVE if exclusive else _SHARED)
+        spaces.append(space or 0)
+        keys.append(key)
+    _TAKE.rows(conn, {"kinds": kinds, "spaces": spaces, "keys": keys})

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relais.core.errors import StorageError
-from relais.store.advisory_locks import AdvisoryLock
+from relais.store.advisory_locks import AdvisoryLock, LockSet
 from relais.store.storage_errors import retryable, storage_errors
 from relais.store.write_groups import GROUP_LIMIT, GroupRead, Work, Write, admits, run_locked
 
@@ -87,16 +87,18 @@ class PostgresDatabase:
             if first is None:
                 return
             group = [first]
+            held = LockSet(first.write.locks)  # the group's locks so far, kept as it grows
             stop = False
             while len(group) < GROUP_LIMIT and not jobs.empty():
                 nxt = jobs.get_nowait()
                 if nxt is None:
                     stop = True
                     break
-                if not admits([job.write for job in group], nxt.write):
+                if not admits(held, nxt.write):
                     held_back = nxt
                     break
                 group.append(nxt)
+                held.add(nxt.write.locks)
             await self._run_group(group)
             if stop:
                 return

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from relais.store import advisory_locks
-from relais.store.advisory_locks import AdvisoryLock
+from relais.store.advisory_locks import AdvisoryLock, LockSet
 
 T = TypeVar("T")
 # A unit of work: a function of the transaction's connection (store.database).
@@ -52,13 +52,10 @@ class Write:
     row_order: int = 0
 
 
-def admits(group: Sequence[Write], candidate: Write) -> bool:
-    """Whether `candidate` may join `group`: always, unless it has a group read and one of
-    its locks conflicts with a lock of the group (they would have to wait for each other)."""
-    if candidate.group_read is None or not candidate.locks:
-        return True
-    held = [lock for write in group for lock in write.locks]
-    return not advisory_locks.conflict(held, candidate.locks)
+def admits(held: LockSet, candidate: Write) -> bool:
+    """Whether `candidate` may join a group holding `held`: always, unless it has a group
+    read and one of its locks conflicts with one of them (they would wait for each other)."""
+    return candidate.group_read is None or not held.conflicts(candidate.locks)
 
 
 def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool) -> list[Any]:
