@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from tests.support import campaign_row
 
 from relais.core.errors import StorageError
 from relais.store.precompiled import Precompiled
@@ -21,24 +22,6 @@ _REPRICE_FRANCE = Precompiled(
 )
 
 
-def _campaign(account_id: int, **extra: object) -> dict[str, object]:
-    return {
-        "account_id": account_id,
-        "kind": "single",
-        "text": "Hello",
-        "sender": None,
-        "pushtype": "alert",
-        "encoding": "gsm",
-        "status": "queued",
-        "send_at": 1,
-        "created_at": 1,
-        "cost": 2,
-        "total": 1,
-        "sent": 1,
-        **extra,
-    }
-
-
 def _prices(conn) -> dict[str, int]:
     return dict(conn.execute(select(prices.c.country, prices.c.credits_per_part)).all())
 
@@ -53,8 +36,8 @@ async def test_an_insert_returns_its_row_and_names_only_the_columns_given(platfo
     account_id = customer.account.id
 
     def insert_two(conn):
-        plain = _INSERT_CAMPAIGN.first(conn, _campaign(account_id))
-        tagged = _INSERT_CAMPAIGN.first(conn, _campaign(account_id, tag="promo"))
+        plain = _INSERT_CAMPAIGN.first(conn, campaign_row(account_id))
+        tagged = _INSERT_CAMPAIGN.first(conn, campaign_row(account_id, tag="promo"))
         stored = conn.execute(
             select(campaigns.c.id, campaigns.c.tag, campaigns.c.blacklisted).where(
                 campaigns.c.id.in_([plain[0], tagged[0]])
