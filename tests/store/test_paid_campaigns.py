@@ -40,8 +40,8 @@ async def test_campaign_messages_debit_and_ledger_row_are_stored_together(platfo
     )
 
     assert paid is not None
-    campaign_id, balance, trigger = paid
-    assert (balance, trigger) == (97, None)
+    campaign_id, debit = paid
+    assert (debit.account_id, debit.amount, debit.balance) == (account_id, 3, 97)
     assert await _balance(platform, account_id) == 97
     stored = await fetch_all(
         platform,
@@ -108,7 +108,7 @@ async def test_a_free_campaign_writes_no_ledger_row(platform, customer):
         )
     )
 
-    assert paid is not None and paid[1] == 100
+    assert paid is not None and paid[1].balance == 100
     assert await fetch_value(platform, select(func.count()).select_from(credit_ledger)) == before
     assert await fetch_value(platform, select(func.count()).select_from(messages)) == 0
 

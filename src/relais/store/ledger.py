@@ -7,6 +7,7 @@ import enum
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from relais.store import group_debits
 from relais.store.balance_alerts import balance_crossed, watched_trigger
 from relais.store.precompiled import Precompiled
 from relais.store.tables import accounts, credit_ledger
@@ -75,6 +76,7 @@ def debit_if_covered(
 def debit(conn: Connection, *, account_id: int, amount: int) -> tuple[int, int | None] | None:
     """COVERED_DEBIT alone: (new balance, alert trigger) or None; the caller appends the
     ledger row and follows the alert (debit_if_covered does both)."""
+    group_debits.settle_account(conn, account_id)
     return _DEBIT.first(conn, {"account": account_id, "amount": amount})
 
 
@@ -91,6 +93,7 @@ def credit(
     """Add `amount` (may be negative for an operator correction); the new balance. The
     balance alert follows it: re-armed above the trigger, sent when a correction takes the
     balance to or below it."""
+    group_debits.settle_account(conn, account_id)
     new_balance, trigger = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).one()
     append(conn, account_id, amount, reason, campaign_id, note, now_ms)
     if amount and trigger is not None:

@@ -6,7 +6,8 @@ six of them. On SQLite, in-process, they stay four precompiled statements.
 
 Either way the debit is the conditional one (store.ledger.COVERED_DEBIT): when it takes
 nothing, `insert_paid_campaign` returns None and the caller rolls the transaction back,
-campaign included.
+campaign included. In a PostgreSQL group of several writes the debit is deferred to the
+group's end instead (store.group_debits), and the statement leaves it out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sqlalchemy import Connection, bindparam, func, insert, literal, select, tru
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from relais.store import campaigns as campaign_store
-from relais.store import ledger
+from relais.store import group_debits, ledger
+from relais.store.balance_alerts import balance_crossed
+from relais.store.group_debits import Debit
 from relais.store.precompiled import Precompiled
 from relais.store.tables import campaigns, credit_ledger, messages
 
@@ -39,8 +42,8 @@ MESSAGE_COLUMNS = (
     "error",
 )
 
-# (campaign id, the payer's new balance, its balance alert trigger or None)
-Paid = tuple[int, int, int | None]
+# (campaign id, the payer's debit: its balance after it is known once the debit is taken)
+Paid = tuple[int, Debit]
 
 
 def insert_paid_campaign(
@@ -53,29 +56,43 @@ def insert_paid_campaign(
     now_ms: int,
 ) -> Paid | None:
     """Insert `campaign` with `messages` (MESSAGE_COLUMNS each) and debit `amount` from
-    `payer` with its ledger row; None when the debit is refused (see the module)."""
+    `payer` with its ledger row, following its balance alert; None when the debit is
+    refused (see the module)."""
     if conn.dialect.name == "postgresql":
+        deferred = group_debits.defer(conn, account_id=payer, amount=amount, now_ms=now_ms)
         # "account" is COVERED_DEBIT's name for the account it debits: here the payer.
         params: dict[str, Any] = {**campaign, "account": payer, "amount": amount, "now": now_ms}
         for name in MESSAGE_COLUMNS:
             params[f"message_{name}"] = [row[name] for row in messages]
-        paid = _one_statement(tuple(campaign)).first(conn, params)
+        paid = _one_statement(tuple(campaign), deferred is not None).first(conn, params)
+        if deferred is not None:
+            assert paid is not None  # an INSERT ... RETURNING without a condition
+            return paid[0], deferred
         if paid is None or paid[1] is None:
             return None
-        return paid[0], paid[1], paid[2]
-    campaign_id = campaign_store.insert_campaign(conn, campaign)
-    debited = ledger.debit(conn, account_id=payer, amount=amount)
-    if debited is None:
-        return None
-    if amount:
-        ledger.append(conn, payer, -amount, ledger.LedgerReason.CAMPAIGN, campaign_id, "", now_ms)
-    campaign_store.insert_messages(conn, [{**row, "campaign_id": campaign_id} for row in messages])
-    return campaign_id, *debited
+        campaign_id, balance, trigger = paid
+    else:
+        campaign_id = campaign_store.insert_campaign(conn, campaign)
+        debited = ledger.debit(conn, account_id=payer, amount=amount)
+        if debited is None:
+            return None
+        balance, trigger = debited
+        if amount:
+            ledger.append(
+                conn, payer, -amount, ledger.LedgerReason.CAMPAIGN, campaign_id, "", now_ms
+            )
+        campaign_store.insert_messages(
+            conn, [{**row, "campaign_id": campaign_id} for row in messages]
+        )
+    if amount and trigger is not None:
+        balance_crossed(conn, account_id=payer, balance=balance, now_ms=now_ms)
+    return campaign_id, Debit(payer, amount, balance)
 
 
 @lru_cache(maxsize=16)
-def _one_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
-    """The PostgreSQL statement for campaigns given these columns (a send gives a few sets)."""
+def _one_statement(campaign_columns: tuple[str, ...], deferred: bool) -> Precompiled:
+    """The PostgreSQL statement for campaigns given these columns (a send gives a few sets),
+    with the debit, or without it when the group takes it (`deferred`)."""
     campaign = (
         insert(campaigns)
         .values({name: bindparam(name, type_=campaigns.c[name].type) for name in campaign_columns})
@@ -83,7 +100,8 @@ def _one_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
         .cte("campaign")
     )
     debit = ledger.COVERED_DEBIT.cte("debit")
-    paid = campaign.join(debit, true())
+    # What the ledger row and the messages are inserted from: no row when the debit is refused.
+    paid = campaign if deferred else campaign.join(debit, true())
     amount = bindparam("amount", type_=credit_ledger.c.amount.type)
     ledger_row = (
         insert(credit_ledger)
@@ -123,6 +141,8 @@ def _one_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
         )
         .cte("queued")
     )
+    if deferred:
+        return Precompiled(select(campaign.c.id).add_cte(ledger_row, queued))
     return Precompiled(
         select(campaign.c.id, debit.c.balance, debit.c.trigger)
         .select_from(campaign.outerjoin(debit, true()))

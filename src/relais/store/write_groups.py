@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from relais.store import advisory_locks
+from relais.store import advisory_locks, group_debits
 from relais.store.advisory_locks import AdvisoryLock, LockSet
 
 T = TypeVar("T")
@@ -83,10 +83,16 @@ def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool
 
 def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     """PostgreSQL: take the group's advisory locks in one statement, then run its writes
-    in `row_order` with their reads grouped; the results in the order of `writes`."""
+    in `row_order` with their reads grouped and, in a group of several, their debits taken
+    together at the end (store.group_debits); the results in the order of `writes`."""
     advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
     order = sorted(range(len(writes)), key=lambda index: writes[index].row_order)
-    ordered = run_writes(conn, [writes[index] for index in order], grouped_reads=True)
+    in_order = [writes[index] for index in order]
+    if len(writes) == 1:  # alone, a refused debit is its work's own error
+        ordered = run_writes(conn, in_order, grouped_reads=True)
+    else:
+        with group_debits.deferred(conn):
+            ordered = run_writes(conn, in_order, grouped_reads=True)
     results: list[Any] = [None] * len(writes)
     for index, result in zip(order, ordered, strict=True):
         results[index] = result

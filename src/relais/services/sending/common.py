@@ -31,7 +31,7 @@ from relais.services.platform import AccountRef, Platform
 from relais.services.short_links import short_links
 from relais.store import moderation as moderation_store
 from relais.store import paid_campaigns
-from relais.store.balance_alerts import balance_crossed
+from relais.store.paid_campaigns import Paid
 from relais.store.short_links import links_json
 
 
@@ -163,11 +163,11 @@ def insert_paid_campaign(
     amount: int,
     now_ms: int,
     messages: Sequence[dict[str, Any]] = (),
-) -> tuple[int, int]:
+) -> Paid:
     """In the send's transaction: insert the campaign with `messages` and debit `amount`
     from its payer (the account, or its parent for an unlimited sub-account); (campaign id,
-    the payer's new balance). A suspended payer or a balance that does not cover it rolls it
-    all back."""
+    the debit, whose balance is known once the write is committed). A suspended payer or a
+    balance that does not cover it rolls it all back."""
     refuse_suspended_sub_account(conn, account)
     payer = account.billing_account_id
     paid = paid_campaigns.insert_paid_campaign(
@@ -175,10 +175,7 @@ def insert_paid_campaign(
     )
     if paid is None:
         raise refuse_debit(conn, payer)
-    campaign_id, new_balance, trigger = paid
-    if amount and trigger is not None:
-        balance_crossed(conn, account_id=payer, balance=new_balance, now_ms=now_ms)
-    return campaign_id, new_balance
+    return paid
 
 
 async def with_balance_check(

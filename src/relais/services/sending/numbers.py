@@ -40,6 +40,7 @@ from relais.store import account_policy as policy_store
 from relais.store import screening as screening_store
 from relais.store import send_callbacks
 from relais.store.advisory_locks import AdvisoryLock
+from relais.store.paid_campaigns import Paid
 from relais.store.write_groups import GroupRead
 
 MAX_RECIPIENTS = 10_000
@@ -241,7 +242,7 @@ async def send(
     campaign.update(tag=submission.tag, dlr_url=submission.dlr_url, reply_url=submission.reply_url)
     queued = MessageStatus.QUEUED.value
 
-    def store(conn: Connection, found_one: tuple | None = None) -> tuple[int, int]:
+    def store(conn: Connection, found_one: tuple | None = None) -> Paid:
         # STOPs can arrive at any moment, so the opt-out lists and the flood counts are read
         # in the same transaction (after the flood locks on PostgreSQL, below; a single
         # send's as its group read, `found_one`); the country counters are locked here too,
@@ -295,9 +296,10 @@ async def send(
     if len(numbers) == 1:  # a group's single sends are screened in one statement
         key = (account.id, numbers[0], body, window)
         group_read = GroupRead(screening_store.screen_many, key)
-    report.ticket, report.credits = await platform.db.write(
+    report.ticket, debit = await platform.db.write(
         store, locks=locks, group_read=group_read, row_order=account.billing_account_id
     )
+    report.credits = debit.balance
     if report.sent and not scheduled and not report.moderated:
         platform.on_queued()
     return report

@@ -1,0 +1,128 @@
+"""A group's debits on both backends: each send learns the balance just after its own debit,
+as if taken one after the other; a group the balance does not cover runs its works again
+alone; a balance moved at once inside a group keeps that order. On PostgreSQL the debits of
+a group of several are taken by one statement at its end (the row untouched until then)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from tests.support import campaign_row, fetch_all, fetch_value, make_customer, message_row
+
+from relais.core.errors import InsufficientCredits
+from relais.services.platform import Platform
+from relais.store import ledger
+from relais.store.group_debits import Debit
+from relais.store.paid_campaigns import insert_paid_campaign
+from relais.store.tables import accounts, campaigns, credit_ledger
+
+
+def paying(account_id: int, amount: int):
+    """A send's write: a campaign of one message costing `amount`; its debit and the
+    balance the work itself reads just after it."""
+
+    def work(conn) -> tuple[Debit, int]:
+        paid = insert_paid_campaign(
+            conn,
+            campaign=campaign_row(account_id, cost=amount, total=1, sent=1),
+            messages=[message_row(account_id, "33612345678", cost=amount)],
+            payer=account_id,
+            amount=amount,
+            now_ms=1,
+        )
+        if paid is None:
+            raise InsufficientCredits()
+        seen = conn.execute(
+            select(accounts.c.balance).where(accounts.c.id == account_id)
+        ).scalar_one()
+        return paid[1], seen
+
+    return work
+
+
+async def _balance(platform, account_id: int) -> int:
+    return await fetch_value(
+        platform, select(accounts.c.balance).where(accounts.c.id == account_id)
+    )
+
+
+async def test_each_debit_of_a_group_learns_the_balance_just_after_it(platform):
+    account_id = (await make_customer(platform, credits=100)).account.id
+    before = platform.db.groups_committed if platform.db.dialect == "postgresql" else 0
+
+    results = await asyncio.gather(
+        *(platform.db.write(paying(account_id, amount)) for amount in (1, 2, 3))
+    )
+
+    assert [debit.balance for debit, _ in results] == [99, 97, 94]
+    assert await _balance(platform, account_id) == 94
+    assert (
+        await fetch_value(
+            platform,
+            select(func.sum(credit_ledger.c.amount)).where(
+                credit_ledger.c.account_id == account_id
+            ),
+        )
+        == 94
+    )
+    if platform.db.dialect == "postgresql":
+        # One group, and its works ran before the row moved: it is taken at the group's end.
+        assert platform.db.groups_committed - before == 1
+        assert [seen for _, seen in results] == [100, 100, 100]
+    else:
+        assert [seen for _, seen in results] == [99, 97, 94]
+
+
+async def test_a_group_its_balance_does_not_cover_runs_each_send_alone(platform):
+    account_id = (await make_customer(platform, credits=100)).account.id
+
+    outcomes = await asyncio.gather(
+        platform.db.write(paying(account_id, 60)),
+        platform.db.write(paying(account_id, 50)),
+        platform.db.write(paying(account_id, 40)),
+        return_exceptions=True,
+    )
+
+    assert outcomes[0][0].balance == 40
+    assert isinstance(outcomes[1], InsufficientCredits)
+    assert outcomes[2][0].balance == 0
+    assert await _balance(platform, account_id) == 0
+    assert await fetch_all(platform, select(campaigns.c.cost).order_by(campaigns.c.id)) == [
+        (60,),
+        (40,),
+    ]
+
+
+async def test_a_top_up_inside_a_group_keeps_the_order_of_the_balance(platform):
+    account_id = (await make_customer(platform, credits=100)).account.id
+
+    def top_up(conn) -> int:
+        return ledger.credit(
+            conn, account_id=account_id, amount=50, reason=ledger.LedgerReason.TOPUP, now_ms=1
+        )
+
+    first, topped, last = await asyncio.gather(
+        platform.db.write(paying(account_id, 10)),
+        platform.db.write(top_up),
+        platform.db.write(paying(account_id, 5)),
+    )
+
+    assert (first[0].balance, topped, last[0].balance) == (90, 140, 135)
+    assert await _balance(platform, account_id) == 135
+
+
+async def test_two_processes_sending_from_one_account_take_every_debit_once(platform, settings):
+    account_id = (await make_customer(platform, credits=100)).account.id
+    other = Platform.open(settings)
+    try:
+        results = await asyncio.gather(
+            *(each.db.write(paying(account_id, 1)) for _ in range(20) for each in (platform, other))
+        )
+    finally:
+        await other.close()
+
+    # Every balance a send was told is one the account went through, each told once.
+    assert sorted(debit.balance for debit, _ in results) == list(range(60, 100))
+    assert await _balance(platform, account_id) == 60
+    assert await fetch_value(platform, select(func.count()).select_from(campaigns)) == 40
