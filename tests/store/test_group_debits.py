@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from tests.support import campaign_row, fetch_all, fetch_value, make_customer, message_row
 
 from relais.core.errors import InsufficientCredits
@@ -18,9 +18,9 @@ from relais.store.paid_campaigns import insert_paid_campaign
 from relais.store.tables import accounts, campaigns, credit_ledger
 
 
-def paying(account_id: int, amount: int):
+def paying(account_id: int, amount: int, *, pause: float = 0.0):
     """A send's write: a campaign of one message costing `amount`; its debit and the
-    balance the work itself reads just after it."""
+    balance the work itself reads just after it (having waited `pause` s, on PostgreSQL)."""
 
     def work(conn) -> tuple[Debit, int]:
         paid = insert_paid_campaign(
@@ -33,6 +33,8 @@ def paying(account_id: int, amount: int):
         )
         if paid is None:
             raise InsufficientCredits()
+        if pause:
+            conn.execute(text(f"SELECT pg_sleep({pause})"))
         seen = conn.execute(
             select(accounts.c.balance).where(accounts.c.id == account_id)
         ).scalar_one()
@@ -113,12 +115,23 @@ async def test_a_top_up_inside_a_group_keeps_the_order_of_the_balance(platform):
 
 
 async def test_two_processes_sending_from_one_account_take_every_debit_once(platform, settings):
+    """Both processes' groups insert their sends, then debit the one account at their end:
+    each waits for the other's COMMIT at most, and neither is a deadlock's victim."""
     account_id = (await make_customer(platform, credits=100)).account.id
+    pause = 0.2 if platform.db.dialect == "postgresql" else 0.0  # both groups in flight
     other = Platform.open(settings)
     try:
+        groups = platform.db.groups_committed
         results = await asyncio.gather(
-            *(each.db.write(paying(account_id, 1)) for _ in range(20) for each in (platform, other))
+            *(
+                each.db.write(paying(account_id, 1, pause=pause if n == 19 else 0.0))
+                for each in (platform, other)
+                for n in range(20)
+            )
         )
+        if platform.db.dialect == "postgresql":
+            # A deadlock's victim group would be rolled back and its works committed alone.
+            assert (platform.db.groups_committed - groups, other.db.groups_committed) == (1, 1)
     finally:
         await other.close()
 

@@ -63,12 +63,14 @@ def _settle_statement() -> Precompiled:
         func.unnest(bindparam("amounts", type_=ARRAY(accounts.c.balance.type))).label("amount"),
     ).cte("wanted")
     # The rows locked in id order, whatever plan the UPDATE gets: two groups debiting the
-    # same accounts cannot each hold one the other waits for.
+    # same accounts cannot each hold one the other waits for. NO KEY UPDATE, as the UPDATE
+    # itself takes: the group's inserts hold KEY SHARE on the same rows (foreign keys), and
+    # FOR UPDATE would wait for another group's, which waits for ours: a deadlock.
     locked = (
         select(accounts.c.id)
         .where(accounts.c.id.in_(select(wanted.c.account)))
         .order_by(accounts.c.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .cte("locked")
         .prefix_with("MATERIALIZED")
     )
