@@ -202,3 +202,49 @@ async def test_a_group_crossing_the_alert_trigger_alerts_once(platform):
     # its three together and reports the balance after them (docs/decisions.md).
     crossed_at = 91 if platform.db.dialect == "postgresql" else 94
     assert json.loads(told[0][1])["balance"] == str(crossed_at)
+
+
+def looking_up(account_id: int, amount: int, *, pause: float = 0.0):
+    """A lookup's write (ledger.take), waiting `pause` s after it on PostgreSQL."""
+
+    def work(conn) -> Debit:
+        debit = ledger.take(
+            conn, account_id=account_id, amount=amount, reason=ledger.LedgerReason.LOOKUP, now_ms=1
+        )
+        if debit is None:
+            raise InsufficientCredits()
+        if pause:
+            conn.execute(text(f"SELECT pg_sleep({pause})"))
+        return debit
+
+    return work
+
+
+async def test_lookups_and_sends_of_two_processes_never_deadlock_on_their_accounts(
+    platform, settings
+):
+    """Each process's group debits both accounts, one by a lookup and one by a send, in
+    opposite roles: a lookup debiting at once would hold its row while its group's end
+    waits for the other's, which waits for it. Taken together at each group's end, in
+    account order, one group waits for the other's COMMIT."""
+    first = (await make_customer(platform, credits=100)).account.id
+    second = (await make_customer(platform, email="second@example.com", credits=100)).account.id
+    pause = 0.3 if platform.db.dialect == "postgresql" else 0.0
+    other = Platform.open(settings)
+    try:
+        groups = platform.db.groups_committed
+        here = [
+            platform.db.write(looking_up(first, 1), row_order=first),
+            platform.db.write(paying(second, 2, pause=pause), row_order=second),
+        ]
+        there = [
+            other.db.write(paying(first, 2), row_order=first),
+            other.db.write(looking_up(second, 1, pause=pause), row_order=second),
+        ]
+        await asyncio.gather(*here, *there)
+        if platform.db.dialect == "postgresql":
+            assert (platform.db.groups_committed - groups, other.db.groups_committed) == (1, 1)
+    finally:
+        await other.close()
+
+    assert (await _balance(platform, first), await _balance(platform, second)) == (97, 97)

@@ -18,6 +18,7 @@ from relais.core.numbering import NumberPlanInfo, describe_number
 from relais.services.accounts import refuse_debit
 from relais.services.platform import AccountRef, Platform
 from relais.store import ledger
+from relais.store.group_debits import Debit
 
 MAX_NUMBERS = 500
 CREDITS_PER_NUMBER = 1
@@ -42,25 +43,25 @@ async def lookup(
     cost = CREDITS_PER_NUMBER * sum(1 for info in found if info.valid)
     now_ms = to_ms(platform.clock())
 
-    def work(conn) -> int:
-        new_balance = ledger.debit_if_covered(
+    def work(conn) -> Debit:
+        debit = ledger.take(
             conn,
             account_id=account.billing_account_id,  # the parent, for an unlimited sub-account
             amount=cost,
-            campaign_id=None,
             now_ms=now_ms,
             reason=ledger.LedgerReason.LOOKUP,
             note=f"{cost} number(s) looked up",
         )
-        if new_balance is None:
+        if debit is None:
             raise refuse_debit(
                 conn,
                 account.billing_account_id,
                 f"This lookup costs {cost} credit(s), more than the balance",
             )
-        return new_balance
+        return debit
 
-    balance = await platform.db.write(work, row_order=account.billing_account_id)
+    debit = await platform.db.write(work, row_order=account.billing_account_id)
+    balance = debit.balance
     return LookupReport(cost=cost, credits=balance, numbers=tuple(found))
 
 

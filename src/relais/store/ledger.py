@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from relais.store import group_debits
 from relais.store.balance_alerts import balance_crossed, watched_trigger
+from relais.store.group_debits import Debit
 from relais.store.precompiled import Precompiled
 from relais.store.tables import accounts, credit_ledger
 
@@ -71,6 +72,37 @@ def debit_if_covered(
         if trigger is not None:
             balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
+
+
+def take(
+    conn: Connection,
+    *,
+    account_id: int,
+    amount: int,
+    reason: LedgerReason,
+    now_ms: int,
+    campaign_id: int | None = None,
+    note: str = "",
+) -> Debit | None:
+    """`debit_if_covered` for a write that may share a PostgreSQL group with sends: there
+    the debit is taken with the group's others at its end, in account order
+    (store.group_debits), and its ledger row now; elsewhere at once. None when refused at
+    once (a refusal at the group's end runs the group's works again alone)."""
+    deferred = group_debits.defer(conn, account_id=account_id, amount=amount, now_ms=now_ms)
+    if deferred is not None:
+        if amount:
+            append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+        return deferred
+    balance = debit_if_covered(
+        conn,
+        account_id=account_id,
+        amount=amount,
+        campaign_id=campaign_id,
+        now_ms=now_ms,
+        reason=reason,
+        note=note,
+    )
+    return None if balance is None else Debit(account_id, amount, balance)
 
 
 def debit(conn: Connection, *, account_id: int, amount: int) -> tuple[int, int | None] | None:
