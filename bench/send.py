@@ -1,7 +1,8 @@
 """HTTP acceptance benchmark: `relais serve` on a fresh database, driven over loopback.
 
 Prints, per backend: single sends (GET /send) per second at concurrency 1 and 16 with p50 and
-p99 latency, and recipients per second for 500-recipient bulk sends (POST /send). Every
+p99 latency, balance reads (GET /credits) at concurrency 16, and recipients per second for
+500-recipient bulk sends (POST /send). Every
 accepted message is committed before its reply (SQLite: WAL, synchronous=FULL).
 
     .venv/bin/python bench/send.py [--backend sqlite|postgresql|both] [--seconds 10]
@@ -105,6 +106,20 @@ async def single_sends(port: int, token: str, concurrency: int, seconds: float):
     )
 
 
+async def balance_reads(port: int, token: str, concurrency: int, seconds: float):
+    """GET /credits: one read per request, the cost of the read path beside the sends'."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    request = get_request(HOST, "/credits", headers)
+    return await run_load(
+        HOST,
+        port,
+        lambda n: request,
+        concurrency=concurrency,
+        seconds=seconds,
+        check=lambda body: body.startswith(b'{"status":1'),
+    )
+
+
 async def bulk_sends(port: int, token: str, concurrency: int, seconds: float, size: int = 500):
     headers = {
         "Authorization": f"Bearer {token}",
@@ -152,6 +167,10 @@ def bench_backend(backend: str, seconds: float, dispatcher: bool) -> list[str]:
                 cpu = (cpu_seconds(process) - cpu_before) / result.seconds
                 label = f"{backend:10s} single  c={concurrency:<3d}"
                 lines.append(f"{label} {result.summary()}  server CPU {cpu:.0%}")
+            cpu_before = cpu_seconds(process)
+            result = asyncio.run(balance_reads(port, token, 16, seconds))
+            cpu = (cpu_seconds(process) - cpu_before) / result.seconds
+            lines.append(f"{backend:10s} credits c=16  {result.summary()}  server CPU {cpu:.0%}")
             for concurrency in (1, 4):
                 cpu_before = cpu_seconds(process)
                 result, size = asyncio.run(bulk_sends(port, token, concurrency, seconds))

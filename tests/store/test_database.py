@@ -47,6 +47,22 @@ async def test_a_failing_work_rolls_back_alone(platform):
     assert countries == ["ES", "FR", "IT", "PT"]
 
 
+async def test_every_read_sees_the_writes_committed_before_it_whatever_reader_runs_it(platform):
+    """SQLite's reader threads keep their connections between reads: none may keep the
+    snapshot of an earlier read, nor a read that failed leave its transaction open."""
+
+    def fails(conn):
+        count_prices(conn)
+        raise InvalidField("no")
+
+    for n, country in enumerate(("FR", "DE", "IT", "ES", "PT", "NL"), start=1):
+        with pytest.raises(InvalidField):
+            await platform.db.read(fails)
+        await platform.db.write(add_price(country))
+        counts = await asyncio.gather(*(platform.db.read(count_prices) for _ in range(8)))
+        assert counts == [n] * 8
+
+
 async def test_driver_errors_become_storage_errors(platform):
     await platform.db.write(add_price("FR"))
     with pytest.raises(StorageError):
