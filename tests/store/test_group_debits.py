@@ -248,3 +248,58 @@ async def test_lookups_and_sends_of_two_processes_never_deadlock_on_their_accoun
         await other.close()
 
     assert (await _balance(platform, first), await _balance(platform, second)) == (97, 97)
+
+
+async def test_two_processes_overdrawing_two_accounts_keep_the_ledger_and_never_go_below_zero(
+    platform, settings
+):
+    """Sends, lookups and top-ups for two accounts from two processes, asking more than the
+    balances hold: some are refused and take nothing, no balance told or stored goes below
+    zero, every balance is its ledger's sum, and one campaign per accepted send."""
+    first = (await make_customer(platform, credits=20)).account.id
+    second = (await make_customer(platform, email="second@example.com", credits=20)).account.id
+    other = Platform.open(settings)
+
+    def top_up(account_id: int):
+        def work(conn) -> int:
+            return ledger.credit(
+                conn, account_id=account_id, amount=5, reason=ledger.LedgerReason.TOPUP, now_ms=1
+            )
+
+        return work
+
+    try:
+        writes = []
+        for n in range(60):
+            each = platform if n % 2 else other
+            account_id = first if n % 3 else second
+            if n % 10 == 0:
+                writes.append(each.db.write(top_up(account_id)))
+            elif n % 4 == 0:
+                writes.append(each.db.write(looking_up(account_id, 2), row_order=account_id))
+            else:
+                writes.append(each.db.write(paying(account_id, 1), row_order=account_id))
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    finally:
+        await other.close()
+
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert refused and all(isinstance(o, InsufficientCredits) for o in refused)
+    told: dict[int, list[int]] = {first: [], second: []}
+    for outcome in outcomes:
+        debit = outcome[0] if isinstance(outcome, tuple) else outcome
+        if isinstance(debit, Debit):
+            told[debit.account_id].append(debit.balance)
+    for account_id, balances in told.items():
+        assert min(balances) >= 0
+        ledger_sum = await fetch_value(
+            platform,
+            select(func.sum(credit_ledger.c.amount)).where(
+                credit_ledger.c.account_id == account_id
+            ),
+        )
+        assert await _balance(platform, account_id) == ledger_sum >= 0
+    accepted_sends = sum(1 for o in outcomes if isinstance(o, tuple) and isinstance(o[0], Debit))
+    assert await fetch_value(platform, select(func.count()).select_from(campaigns)) == (
+        accepted_sends
+    )
