@@ -14,7 +14,8 @@ where each debit is taken at once and refused on its own (store.postgres_databas
 Each `Debit` learns the payer's balance just after it, as if the group's debits had been
 taken one after the other: the last one's is the balance the statement returns, each
 earlier one's that plus the amounts after it. A balance moved at once inside the group
-(a top-up, a lookup) first settles that account's pending debits, so that order holds.
+(a top-up, a transfer) first settles that account's pending debits, so that order holds.
+Sends (store.paid_campaigns) and lookups (store.ledger.take) defer theirs.
 """
 
 from __future__ import annotations
