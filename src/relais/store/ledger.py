@@ -63,12 +63,13 @@ def debit_if_covered(
     on SQLite the single writer does, so no interleaving can overdraw the account. A debit
     that takes the balance to or below the account's alert trigger queues its BALANCE_ALERT
     in this transaction (store.balance_alerts)."""
-    debited = debit(conn, account_id=account_id, amount=amount)
+    group_debits.settle_account(conn, account_id)
+    debited = _DEBIT.first(conn, {"account": account_id, "amount": amount})
     if debited is None:
         return None
     new_balance, trigger = debited
     if amount:
-        append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+        _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
         if trigger is not None:
             balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
@@ -91,7 +92,7 @@ def take(
     deferred = group_debits.defer(conn, account_id=account_id, amount=amount, now_ms=now_ms)
     if deferred is not None:
         if amount:
-            append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+            _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
         return deferred
     balance = debit_if_covered(
         conn,
@@ -103,13 +104,6 @@ def take(
         note=note,
     )
     return None if balance is None else Debit(account_id, amount, balance)
-
-
-def debit(conn: Connection, *, account_id: int, amount: int) -> tuple[int, int | None] | None:
-    """COVERED_DEBIT alone: (new balance, alert trigger) or None; the caller appends the
-    ledger row and follows the alert (debit_if_covered does both)."""
-    group_debits.settle_account(conn, account_id)
-    return _DEBIT.first(conn, {"account": account_id, "amount": amount})
 
 
 def credit(
@@ -127,7 +121,7 @@ def credit(
     balance to or below it."""
     group_debits.settle_account(conn, account_id)
     new_balance, trigger = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).one()
-    append(conn, account_id, amount, reason, campaign_id, note, now_ms)
+    _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
     if amount and trigger is not None:
         balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
@@ -187,7 +181,7 @@ def ledger_sum(conn: Connection, account_id: int) -> int:
     ).scalar_one()
 
 
-def append(
+def _append(
     conn: Connection,
     account_id: int,
     amount: int,

@@ -71,22 +71,22 @@ def insert_paid_campaign(
         if paid is None or paid[1] is None:
             return None
         campaign_id, balance, trigger = paid
-    else:
-        campaign_id = campaign_store.insert_campaign(conn, campaign)
-        debited = ledger.debit(conn, account_id=payer, amount=amount)
-        if debited is None:
-            return None
-        balance, trigger = debited
-        if amount:
-            ledger.append(
-                conn, payer, -amount, ledger.LedgerReason.CAMPAIGN, campaign_id, "", now_ms
-            )
-        campaign_store.insert_messages(
-            conn, [{**row, "campaign_id": campaign_id} for row in messages]
-        )
-    if amount and trigger is not None:
-        balance_crossed(conn, account_id=payer, balance=balance, now_ms=now_ms)
-    return campaign_id, Debit(payer, amount, balance)
+        if amount and trigger is not None:
+            balance_crossed(conn, account_id=payer, balance=balance, now_ms=now_ms)
+        return campaign_id, Debit(payer, amount, balance)
+    campaign_id = campaign_store.insert_campaign(conn, campaign)
+    debit = ledger.take(
+        conn,
+        account_id=payer,
+        amount=amount,
+        reason=ledger.LedgerReason.CAMPAIGN,
+        campaign_id=campaign_id,
+        now_ms=now_ms,
+    )
+    if debit is None:
+        return None
+    campaign_store.insert_messages(conn, [{**row, "campaign_id": campaign_id} for row in messages])
+    return campaign_id, debit
 
 
 @lru_cache(maxsize=16)

@@ -19,6 +19,7 @@ shared, its number exclusive).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -87,12 +88,10 @@ def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     together at the end (store.group_debits); the results in the order of `writes`."""
     advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
     order = sorted(range(len(writes)), key=lambda index: writes[index].row_order)
-    in_order = [writes[index] for index in order]
-    if len(writes) == 1:  # alone, a refused debit is its work's own error
-        ordered = run_writes(conn, in_order, grouped_reads=True)
-    else:
-        with group_debits.deferred(conn):
-            ordered = run_writes(conn, in_order, grouped_reads=True)
+    # Alone, a write debits at once: a refused debit is then its work's own error.
+    deferring = group_debits.deferred(conn) if len(writes) > 1 else contextlib.nullcontext()
+    with deferring:
+        ordered = run_writes(conn, [writes[index] for index in order], grouped_reads=True)
     results: list[Any] = [None] * len(writes)
     for index, result in zip(order, ordered, strict=True):
         results[index] = result
