@@ -139,10 +139,10 @@ def _settle(conn: Connection, pending: _Pending, account_ids: list[int]) -> None
     for account_id in totals:
         if account_id not in taken_ids:
             raise DebitRefused(account_id)
-    for account_id, balance, trigger in rows:
+    for account_id, after_group, trigger in rows:
+        balance = after_group
         for debit in reversed(debits[account_id]):
             debit._balance = balance
             balance += debit.amount
         if totals[account_id] and trigger is not None:
-            last = debits[account_id][-1].balance
-            balance_crossed(conn, account_id=account_id, balance=last, now_ms=pending.now_ms)
+            balance_crossed(conn, account_id=account_id, balance=after_group, now_ms=pending.now_ms)
