@@ -112,7 +112,7 @@ def list_campaigns(
     """One page of an account's campaigns, the account's total, and the filtered total.
 
     `destination` keeps the campaigns with a message to that number (found through
-    ix_messages_destination, so the account's other messages are never read)."""
+    ix_messages_destination_account_due, so the account's other messages are never read)."""
     base = campaigns.c.account_id == account_id
     conditions = [base]
     if date_start_ms is not None:

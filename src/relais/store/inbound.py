@@ -55,8 +55,9 @@ _LAST_MESSAGE = (
 
 
 def last_message_to(conn: Connection, destination: str) -> LastMessage | None:
-    """The latest message sent to `destination` (ix_messages_destination): a reply or a
-    STOP belongs to the account that last wrote to that number."""
+    """The latest message sent to `destination` (the newest of its rows in
+    ix_messages_destination_account_due): a reply or a STOP belongs to the account that last
+    wrote to that number."""
     row = conn.execute(_LAST_MESSAGE, {"destination": destination}).first()
     return LastMessage(*row) if row else None
 
