@@ -41,7 +41,7 @@ def paying(account_id: int, amount: int, *, pause: float = 0.0):
         seen = conn.execute(
             select(accounts.c.balance).where(accounts.c.id == account_id)
         ).scalar_one()
-        return paid[1], seen
+        return paid.debit, seen
 
     return work
 
@@ -167,7 +167,7 @@ async def test_a_suspended_payer_in_a_group_is_refused_alone_and_the_others_are_
     )
 
     assert isinstance(outcomes[1], AccountSuspended)
-    assert (outcomes[0][1].balance, outcomes[2][1].balance) == (99, 98)
+    assert (outcomes[0].debit.balance, outcomes[2].debit.balance) == (99, 98)
     assert await _balance(platform, suspended.account.id) == 100
     assert (
         await fetch_value(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, case, delete, func, insert, or_, select, update
 
 from relais.core.status import CampaignStatus, MessageStatus
+from relais.store import paid_campaigns
 from relais.store.tables import accounts, campaigns, messages, moderation_rules
 
 _MODERATION = CampaignStatus.MODERATION.value
@@ -62,7 +63,8 @@ def list_rules(conn: Connection, *, account_ids: Sequence[int] | None = None) ->
 
 def campaigns_sent(conn: Connection, *, account_id: int, up_to: int) -> int:
     """How many campaigns with recipients the account has stored, counting at most `up_to`
-    (reads no more index entries than that)."""
+    (reads no more index entries than that), those of its group's earlier sends included."""
+    paid_campaigns.insert_deferred(conn)
     first = (
         select(campaigns.c.id)
         .where(campaigns.c.account_id == account_id, campaigns.c.sent > 0)

@@ -8,15 +8,22 @@ Either way the debit is the conditional one (store.ledger.COVERED_DEBIT): when i
 nothing, `insert_paid_campaign` returns None and the caller rolls the transaction back,
 campaign included. In a PostgreSQL group of several writes the debit is deferred to the
 group's end instead (store.group_debits), and the statement leaves it out.
+
+In such a group, a send whose caller reads its campaign id only after the commit
+(`defer_insert`) is not written where it runs: the group's sends are inserted by one
+statement (`insert_deferred`), before the next write that may read them and at the group's
+end, before its debits. Each send's statement was a round trip the group's transaction
+waited for, with the API process's event loop between each answer and the next statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, insert, literal, select, true
+from sqlalchemy import Connection, Integer, bindparam, func, insert, literal, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from relais.store import campaigns as campaign_store
@@ -42,8 +49,33 @@ MESSAGE_COLUMNS = (
     "error",
 )
 
-# (campaign id, the payer's debit: its balance after it is known once the debit is taken)
-Paid = tuple[int, Debit]
+_PENDING = "relais.paid_campaigns"
+
+
+class Paid:
+    """A send's campaign and its payer's debit. In a PostgreSQL group, the campaign id is
+    known once the group's sends are inserted, the debit's balance once it settles."""
+
+    __slots__ = ("_campaign_id", "debit")
+
+    def __init__(self, campaign_id: int | None, debit: Debit) -> None:
+        self._campaign_id = campaign_id
+        self.debit = debit
+
+    @property
+    def campaign_id(self) -> int:
+        if self._campaign_id is None:
+            raise RuntimeError("the send's group has not inserted its campaign yet")
+        return self._campaign_id
+
+
+class _Deferred(NamedTuple):
+    campaign: dict[str, Any]
+    messages: Sequence[Mapping[str, Any]]
+    payer: int
+    amount: int
+    now_ms: int
+    paid: Paid
 
 
 def insert_paid_campaign(
@@ -54,26 +86,33 @@ def insert_paid_campaign(
     payer: int,
     amount: int,
     now_ms: int,
+    defer_insert: bool = False,
 ) -> Paid | None:
     """Insert `campaign` with `messages` (MESSAGE_COLUMNS each) and debit `amount` from
     `payer` with its ledger row, following its balance alert; None when the debit is
-    refused (see the module)."""
+    refused (see the module). With `defer_insert`, inside a PostgreSQL group, the insert
+    may join the group's (see the module): the caller reads `campaign_id` after commit."""
     if conn.dialect.name == "postgresql":
         deferred = group_debits.defer(conn, account_id=payer, amount=amount, now_ms=now_ms)
+        pending: list[_Deferred] | None = conn.info.get(_PENDING)
+        if deferred is not None and defer_insert and pending is not None:
+            paid = Paid(None, deferred)
+            pending.append(_Deferred(dict(campaign), messages, payer, amount, now_ms, paid))
+            return paid
         # "account" is COVERED_DEBIT's name for the account it debits: here the payer.
         params: dict[str, Any] = {**campaign, "account": payer, "amount": amount, "now": now_ms}
         for name in MESSAGE_COLUMNS:
             params[f"message_{name}"] = [row[name] for row in messages]
-        paid = _one_statement(tuple(campaign), deferred is not None).first(conn, params)
+        row = _one_statement(tuple(campaign), deferred is not None).first(conn, params)
         if deferred is not None:
-            assert paid is not None  # an INSERT ... RETURNING without a condition
-            return paid[0], deferred
-        if paid is None or paid[1] is None:
+            assert row is not None  # an INSERT ... RETURNING without a condition
+            return Paid(row[0], deferred)
+        if row is None or row[1] is None:
             return None
-        campaign_id, balance, trigger = paid
+        campaign_id, balance, trigger = row
         if amount and trigger is not None:
             balance_crossed(conn, account_id=payer, balance=balance, now_ms=now_ms)
-        return campaign_id, Debit(payer, amount, balance)
+        return Paid(campaign_id, Debit(payer, amount, balance))
     campaign_id = campaign_store.insert_campaign(conn, campaign)
     debit = ledger.take(
         conn,
@@ -86,7 +125,46 @@ def insert_paid_campaign(
     if debit is None:
         return None
     campaign_store.insert_messages(conn, [{**row, "campaign_id": campaign_id} for row in messages])
-    return campaign_id, debit
+    return Paid(campaign_id, debit)
+
+
+@contextmanager
+def deferred_inserts(conn: Connection) -> Iterator[None]:
+    """Inside (a PostgreSQL group of several writes): sends may defer their inserts, which
+    `insert_deferred` writes, at the latest on leaving without an error."""
+    conn.info[_PENDING] = []
+    try:
+        yield
+        insert_deferred(conn)
+    finally:
+        del conn.info[_PENDING]
+
+
+def insert_deferred(conn: Connection) -> None:
+    """Insert the sends deferred so far, one statement per set of campaign columns (a group
+    of single sends gives one): before any write that may read them, and at the group's end."""
+    pending: list[_Deferred] | None = conn.info.get(_PENDING)
+    if not pending:
+        return
+    by_columns: dict[tuple[str, ...], list[_Deferred]] = {}
+    for send in pending:
+        by_columns.setdefault(tuple(send.campaign), []).append(send)
+    pending.clear()
+    for columns, sends in by_columns.items():
+        params: dict[str, Any] = {
+            f"campaign_{name}": [send.campaign[name] for send in sends] for name in columns
+        }
+        params["payers"] = [send.payer for send in sends]
+        params["amounts"] = [send.amount for send in sends]
+        params["created"] = [send.now_ms for send in sends]
+        params["message_send"] = [
+            number for number, send in enumerate(sends, start=1) for _ in send.messages
+        ]
+        for name in MESSAGE_COLUMNS:
+            params[f"message_{name}"] = [row[name] for send in sends for row in send.messages]
+        ids = dict(_group_statement(columns).rows(conn, params))
+        for number, send in enumerate(sends, start=1):
+            send.paid._campaign_id = ids[number]
 
 
 @lru_cache(maxsize=16)
@@ -148,3 +226,43 @@ def _one_statement(campaign_columns: tuple[str, ...], deferred: bool) -> Precomp
         .select_from(campaign.outerjoin(debit, true()))
         .add_cte(ledger_row, queued)
     )
+
+
+@lru_cache(maxsize=16)
+def _group_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
+    """A group's deferred sends (their debits are the group's): every campaign, ledger row and
+    message from one array per column; each send's number in the group and its campaign id.
+    The ids are drawn first, so that ledger rows and messages find their campaign by number."""
+    names = ", ".join(campaign_columns)
+    message_names = ", ".join(MESSAGE_COLUMNS)
+    sql = (
+        "WITH send AS MATERIALIZED ("
+        " SELECT nextval(pg_get_serial_sequence('campaigns', 'id')) AS id, u.*"
+        f" FROM unnest({', '.join(f':campaign_{n}' for n in campaign_columns)},"
+        " :payers, :amounts, :created)"
+        f" WITH ORDINALITY AS u({names}, payer, amount, created, number)),"
+        f" campaign AS (INSERT INTO campaigns (id, {names}) SELECT id, {names} FROM send),"
+        " ledger_row AS (INSERT INTO credit_ledger"
+        " (account_id, amount, reason, campaign_id, note, created_at)"
+        f" SELECT payer, -amount, '{ledger.LedgerReason.CAMPAIGN.value}', id, '', created"
+        " FROM send WHERE amount <> 0),"
+        f" queued AS (INSERT INTO messages (campaign_id, {message_names})"
+        f" SELECT send.id, {', '.join(f'm.{n}' for n in MESSAGE_COLUMNS)}"
+        f" FROM unnest(:message_send, {', '.join(f':message_{n}' for n in MESSAGE_COLUMNS)})"
+        f" AS m(send_number, {message_names}) JOIN send ON send.number = m.send_number)"
+        " SELECT number, id FROM send"
+    )
+    binds = [
+        bindparam(f"campaign_{name}", type_=ARRAY(campaigns.c[name].type))
+        for name in campaign_columns
+    ]
+    binds += [
+        bindparam("payers", type_=ARRAY(credit_ledger.c.account_id.type)),
+        bindparam("amounts", type_=ARRAY(credit_ledger.c.amount.type)),
+        bindparam("created", type_=ARRAY(credit_ledger.c.created_at.type)),
+        bindparam("message_send", type_=ARRAY(Integer)),
+    ]
+    binds += [
+        bindparam(f"message_{name}", type_=ARRAY(messages.c[name].type)) for name in MESSAGE_COLUMNS
+    ]
+    return Precompiled(text(sql).bindparams(*binds))

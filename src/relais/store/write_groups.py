@@ -6,6 +6,10 @@ once for every write of the group that names the same read function (one stateme
 each write would have spent a round trip on its own). SQLite runs each write's read just
 before its work: in-process, a statement costs microseconds.
 
+On PostgreSQL a group of several writes takes its debits at its end (store.group_debits),
+and the sends that allow it are inserted together, before the first write without a group
+read that follows them and at the end (store.paid_campaigns).
+
 On PostgreSQL a group's writes run ordered by `row_order` (a send's: its payer's account
 id), so two processes' groups that debit the same accounts lock their rows in one order: in
 arrival order, two groups each holding one account's row and waiting for the other's
@@ -19,14 +23,13 @@ shared, its number exclusive).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from relais.store import advisory_locks, group_debits
+from relais.store import advisory_locks, group_debits, paid_campaigns
 from relais.store.advisory_locks import AdvisoryLock, LockSet
 
 T = TypeVar("T")
@@ -74,6 +77,9 @@ def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool
     results = []
     for index, write in enumerate(writes):
         if write.group_read is None:
+            # A write without a group read reads where it runs: it must see the sends
+            # before it (their deferred inserts; a group read ran before them all anyway).
+            paid_campaigns.insert_deferred(conn)
             results.append(write.work(conn))
             continue
         if not grouped_reads:
@@ -88,10 +94,13 @@ def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     together at the end (store.group_debits); the results in the order of `writes`."""
     advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
     order = sorted(range(len(writes)), key=lambda index: writes[index].row_order)
-    # Alone, a write debits at once: a refused debit is then its work's own error.
-    deferring = group_debits.deferred(conn) if len(writes) > 1 else contextlib.nullcontext()
-    with deferring:
-        ordered = run_writes(conn, [writes[index] for index in order], grouped_reads=True)
+    ordered_writes = [writes[index] for index in order]
+    if len(writes) > 1:
+        # The sends' inserts first, then the debits (their ledger rows name the campaigns).
+        with group_debits.deferred(conn), paid_campaigns.deferred_inserts(conn):
+            ordered = run_writes(conn, ordered_writes, grouped_reads=True)
+    else:  # alone, a write debits at once: a refused debit is then its work's own error
+        ordered = run_writes(conn, ordered_writes, grouped_reads=True)
     results: list[Any] = [None] * len(writes)
     for index, result in zip(order, ordered, strict=True):
         results[index] = result

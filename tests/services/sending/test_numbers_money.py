@@ -95,3 +95,22 @@ async def test_send_costing_more_than_balance_stores_nothing(platform, credits):
         )
     assert await fetch_value(platform, select(func.count()).select_from(campaigns)) == 0
     assert await fetch_value(platform, select(accounts.c.balance)) == credits
+
+
+async def test_concurrent_single_sends_each_answer_the_ticket_of_their_own_message(platform):
+    """On PostgreSQL a group's single sends are inserted together at its end
+    (store.paid_campaigns): each still answers its own campaign and its own balance."""
+    customer = await make_customer(platform, credits=100)
+    numbers = [f"336{30000000 + i:08d}" for i in range(12)]
+
+    reports = await asyncio.gather(
+        *(send(platform, account=customer.account, submission=submission(n)) for n in numbers)
+    )
+
+    stored = dict(
+        await platform.db.read(
+            lambda conn: conn.execute(select(messages.c.destination, messages.c.campaign_id)).all()
+        )
+    )
+    assert [report.ticket for report in reports] == [stored[n] for n in numbers]
+    assert sorted(report.credits for report in reports) == list(range(88, 100))

@@ -163,15 +163,23 @@ def insert_paid_campaign(
     amount: int,
     now_ms: int,
     messages: Sequence[dict[str, Any]] = (),
+    defer_insert: bool = False,
 ) -> Paid:
     """In the send's transaction: insert the campaign with `messages` and debit `amount`
-    from its payer (the account, or its parent for an unlimited sub-account); (campaign id,
-    the debit, whose balance is known once the write is committed). A suspended payer or a
-    balance that does not cover it rolls it all back."""
+    from its payer (the account, or its parent for an unlimited sub-account); the campaign
+    and the debit, whose balance is known once the write is committed (and the campaign id
+    too, with `defer_insert`: store.paid_campaigns). A suspended payer or a balance that
+    does not cover it rolls it all back."""
     refuse_suspended_sub_account(conn, account)
     payer = account.billing_account_id
     paid = paid_campaigns.insert_paid_campaign(
-        conn, campaign=campaign, messages=messages, payer=payer, amount=amount, now_ms=now_ms
+        conn,
+        campaign=campaign,
+        messages=messages,
+        payer=payer,
+        amount=amount,
+        now_ms=now_ms,
+        defer_insert=defer_insert,
     )
     if paid is None:
         raise refuse_debit(conn, payer)

@@ -174,13 +174,13 @@ async def _store(
 
     def create(conn: Connection) -> tuple[int, str | None]:
         reason = moderation_reason(conn, plan, account.id, text, queued > 0)
-        campaign_id, _ = insert_paid_campaign(
+        campaign_id = insert_paid_campaign(
             conn,
             account=account,
             campaign={**campaign, "moderation_reason": reason},
             amount=survey["cost"],
             now_ms=plan.now_ms,
-        )
+        ).campaign_id
         list_store.add_campaign_lists(conn, campaign_id=campaign_id, list_ids=list_ids)
         return campaign_id, reason
 

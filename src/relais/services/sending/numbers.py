@@ -286,6 +286,7 @@ async def send(
             amount=report.cost,
             now_ms=plan.now_ms,
             messages=kept,
+            defer_insert=True,  # the ticket is read once the write is committed
         )
 
     locks: tuple[AdvisoryLock, ...] = ()
@@ -296,10 +297,11 @@ async def send(
     if len(numbers) == 1:  # a group's single sends are screened in one statement
         key = (account.id, numbers[0], body, window)
         group_read = GroupRead(screening_store.screen_many, key)
-    report.ticket, debit = await platform.db.write(
+    paid = await platform.db.write(
         store, locks=locks, group_read=group_read, row_order=account.billing_account_id
     )
-    report.credits = debit.balance
+    report.ticket = paid.campaign_id
+    report.credits = paid.debit.balance
     if report.sent and not scheduled and not report.moderated:
         platform.on_queued()
     return report
