@@ -6,6 +6,11 @@ this process holds the database and runs the dispatcher with one SMPP connector,
 from the dispatcher's start until every message is DELIVERED in the database.
 
     .venv/bin/python bench/delivery.py [--backend sqlite|postgresql|both] [--messages 50000]
+        [--analyze]
+
+--analyze runs ANALYZE once the messages are queued: a database in service has planner
+statistics, a fresh one has none until autovacuum's next pass (up to a minute on
+PostgreSQL), and its plans differ meanwhile (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ async def delivered(platform: Platform) -> int:
     )
 
 
-async def run(backend: str, count: int, window: int, workdir: Path) -> str:
+async def run(backend: str, count: int, window: int, workdir: Path, analyze: bool) -> str:
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'delivery.db'}"
     else:
@@ -111,6 +116,8 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
             recipients = [Recipient(f"336{10000000 + first + i:08d}") for i in range(size)]
             await send(platform, account=account, submission=Submission("Bench", recipients))
         queued_s = time.perf_counter() - started
+        if analyze:
+            await platform.db.read(lambda conn: conn.exec_driver_sql("ANALYZE"))
 
         me = psutil.Process()
         sim = psutil.Process(simulator.pid)
@@ -132,7 +139,8 @@ async def run(backend: str, count: int, window: int, workdir: Path) -> str:
         return (
             f"{backend:10s} {count} messages, window {window}: "
             f"{count / elapsed:8.0f} delivered/s end to end ({elapsed:.1f} s); "
-            f"relais CPU {used_me / elapsed:.0%}, simulator CPU {used_sim / elapsed:.0%}; "
+            f"relais CPU {used_me / elapsed:.0%} ({used_me / count * 1e6:.0f} µs a message), "
+            f"simulator CPU {used_sim / elapsed:.0%}; "
             f"queueing took {queued_s:.1f} s"
         )
     finally:
@@ -146,12 +154,16 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--window", type=int, default=100)
+    parser.add_argument("--analyze", action="store_true", help="ANALYZE once queued")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(f"relais end-to-end delivery over SMPP, {os.cpu_count()} cores")
     for backend in backends:
         with tempfile.TemporaryDirectory() as tmp:
-            print(asyncio.run(run(backend, args.messages, args.window, Path(tmp))), flush=True)
+            print(
+                asyncio.run(run(backend, args.messages, args.window, Path(tmp), args.analyze)),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

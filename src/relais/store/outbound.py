@@ -6,16 +6,24 @@ connector the router chose; only that connector's owner claims it. On PostgreSQL
 skips rows another worker has locked; on SQLite the single writer already serialises claims.
 
 A submitted message has one `message_parts` row per SMS part, found again by the id the
-carrier gave it. Receipts move parts; the message takes its final status from its parts."""
+carrier gave it. Receipts move parts; the message takes its final status from its parts.
+
+On PostgreSQL each step is as few statements as it can be (each is a round trip): the claim
+returns its campaigns' columns, a submit batch moves its messages and inserts their parts
+in one statement, and a final status is one UPDATE from arrays that returns what moved. On
+SQLite, in-process, they stay the simpler precompiled statements."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    Insert,
+    Integer,
     and_,
     bindparam,
     func,
@@ -25,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from relais.core.connector import OutboundMessage, Receipt, SubmitOutcome
 from relais.core.short_links import ShortLinks
@@ -84,6 +93,39 @@ _CLAIM = Precompiled(
 )
 
 
+# PostgreSQL: the claim with what the messages' campaigns give them, in one statement.
+_CLAIM_WITH_CAMPAIGNS = Precompiled(
+    update(messages)
+    .where(messages.c.id.in_(_DUE.scalar_subquery()), campaigns.c.id == messages.c.campaign_id)
+    .values(
+        status=_SENDING,
+        claimed_until=bindparam("until"),
+        attempts=messages.c.attempts + 1,
+    )
+    .returning(
+        messages.c.id,
+        messages.c.campaign_id,
+        messages.c.account_id,
+        messages.c.destination,
+        messages.c.text,
+        messages.c.parts,
+        messages.c.gsmsmsid,
+        messages.c.attempts,
+        campaigns.c.text,
+        campaigns.c.sender,
+        campaigns.c.encoding,
+        campaigns.c.links,
+    )
+)
+
+
+class _Campaign(NamedTuple):
+    text: str
+    sender: str | None
+    encoding: str
+    links: str | None
+
+
 class _Claimed(NamedTuple):
     id: int
     campaign_id: int
@@ -106,29 +148,31 @@ def claim_due(
 ) -> list[OutboundMessage]:
     """Lease up to `limit` due messages routed to `connector`, with their texts as they go
     out (tracked links put in by `short_links`)."""
-    claimed = [
-        _Claimed(*row)
-        for row in _CLAIM.rows(
-            conn,
-            {"connector": connector, "now": now_ms, "limit": limit, "until": now_ms + lease_ms},
-        )
-    ]
+    params = {"connector": connector, "now": now_ms, "limit": limit, "until": now_ms + lease_ms}
+    by_campaign: dict[int, _Campaign] = {}
+    if conn.dialect.name == "postgresql":
+        claimed = []
+        for row in _CLAIM_WITH_CAMPAIGNS.rows(conn, params):
+            claimed.append(_Claimed(*row[:8]))
+            by_campaign[row[1]] = _Campaign(*row[8:])
+    else:
+        claimed = [_Claimed(*row) for row in _CLAIM.rows(conn, params)]
+        if claimed:
+            by_campaign = {
+                row.id: _Campaign(row.text, row.sender, row.encoding, row.links)
+                for row in conn.execute(
+                    select(
+                        campaigns.c.id,
+                        campaigns.c.text,
+                        campaigns.c.sender,
+                        campaigns.c.encoding,
+                        campaigns.c.links,
+                    ).where(campaigns.c.id.in_({row.campaign_id for row in claimed}))
+                )
+            }
     if not claimed:
         return []
-    campaign_ids = {row.campaign_id for row in claimed}
-    by_campaign = {
-        row.id: row
-        for row in conn.execute(
-            select(
-                campaigns.c.id,
-                campaigns.c.text,
-                campaigns.c.sender,
-                campaigns.c.encoding,
-                campaigns.c.links,
-            ).where(campaigns.c.id.in_(campaign_ids))
-        )
-    }
-    link_counts = {c.id: link_count(c.links) for c in by_campaign.values() if c.links}
+    link_counts = {cid: link_count(c.links) for cid, c in by_campaign.items() if c.links}
     if link_counts and short_links is None:
         raise ValueError("claiming messages with tracked links needs the instance's short links")
     batch = []
@@ -173,6 +217,45 @@ _REQUEUED = Precompiled(
 _INSERT_PARTS = Precompiled(insert(message_parts))
 
 
+def _submitted_with_parts() -> Insert:
+    """PostgreSQL: the batch's messages to `sent` and their parts inserted, one statement
+    (the ids as an IN list: planned with the table's current size, see docs/decisions.md)."""
+    moved = (
+        update(messages)
+        .where(messages.c.id.in_(bindparam("ids", expanding=True)), _may_become(MessageStatus.SENT))
+        .values(status=_SENT, submitted_at=bindparam("now"), claimed_until=None)
+        .returning(messages.c.id)
+        .cte("moved")
+    )
+    parts = (
+        func.unnest(
+            bindparam("part_message", type_=ARRAY(BigInteger)),
+            bindparam("part_number", type_=ARRAY(Integer)),
+            bindparam("part_connector", type_=ARRAY(message_parts.c.connector.type)),
+            bindparam("part_carrier", type_=ARRAY(message_parts.c.carrier_id.type)),
+        )
+        .table_valued("message_id", "part", "connector", "carrier_id")
+        .render_derived()
+    )
+    return (
+        insert(message_parts)
+        .from_select(
+            ["message_id", "part", "connector", "carrier_id", "status"],
+            select(
+                parts.c.message_id,
+                parts.c.part,
+                parts.c.connector,
+                parts.c.carrier_id,
+                literal_column(f"'{_SENT}'"),
+            ),
+        )
+        .add_cte(moved)
+    )
+
+
+_SUBMITTED_WITH_PARTS = _submitted_with_parts()
+
+
 def record_submits(
     conn: Connection,
     outcomes: Sequence[SubmitOutcome],
@@ -188,19 +271,32 @@ def record_submits(
         if reported is not None:  # only postback URLs hear of `sent` (N201)
             moves = [(o.message_id, now_ms, None) for o in sent]
             reported += moves_to_report(conn, MessageStatus.SENT, moves, dlr=False)
-        _SUBMITTED.many(conn, [{"message_id": o.message_id, "now": now_ms} for o in sent])
         parts = [
-            {
-                "message_id": o.message_id,
-                "part": number,
-                "connector": o.connector,
-                "carrier_id": carrier_id,
-                "status": _SENT,
-            }
+            (o.message_id, number, o.connector, carrier_id)
             for o in sent
             for number, carrier_id in enumerate(o.carrier_ids, start=1)
         ]
-        _INSERT_PARTS.many(conn, parts)
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                _SUBMITTED_WITH_PARTS,
+                {
+                    "ids": [o.message_id for o in sent],
+                    "now": now_ms,
+                    "part_message": [p[0] for p in parts],
+                    "part_number": [p[1] for p in parts],
+                    "part_connector": [p[2] for p in parts],
+                    "part_carrier": [p[3] for p in parts],
+                },
+            )
+        else:
+            _SUBMITTED.many(conn, [{"message_id": o.message_id, "now": now_ms} for o in sent])
+            _INSERT_PARTS.many(
+                conn,
+                [
+                    {"message_id": m, "part": n, "connector": c, "carrier_id": cid, "status": _SENT}
+                    for m, n, c, cid in parts
+                ],
+            )
     retries = [o for o in outcomes if o.status is MessageStatus.QUEUED]
     if retries:
         _REQUEUED.many(
@@ -237,6 +333,33 @@ _FINISH = {
 }
 
 
+def _finish_from_arrays(status: MessageStatus) -> Any:
+    """PostgreSQL: messages to `status` with each its own time and error, from arrays, in
+    one UPDATE that returns the ids that moved (the IN list gives the planner the count)."""
+    rows = (
+        func.unnest(
+            bindparam("row_ids", type_=ARRAY(BigInteger)),
+            bindparam("dones", type_=ARRAY(BigInteger)),
+            bindparam("failures", type_=ARRAY(messages.c.error.type)),
+        )
+        .table_valued("id", "done", "failure")
+        .render_derived()
+    )
+    return (
+        update(messages)
+        .where(
+            messages.c.id.in_(bindparam("ids", expanding=True)),
+            messages.c.id == rows.c.id,
+            _may_become(status),
+        )
+        .values(status=status.value, done_at=rows.c.done, error=rows.c.failure, claimed_until=None)
+        .returning(messages.c.id)
+    )
+
+
+_FINISH_FROM_ARRAYS = {status: _finish_from_arrays(status) for status in FINAL_STATUSES}
+
+
 def _finish(
     conn: Connection,
     status: MessageStatus,
@@ -249,27 +372,29 @@ def _finish(
     A destination found invalid (by a receipt, or by the carrier refusing the submit) marks
     the list contact the message was merged from as NPAI (PUT /list/:id/npai/clear then
     moves it to the NPAI list). Only this rare status pays for that update."""
-    if not conn.dialect.supports_sane_multi_rowcount:
-        # asyncpg reports no row count for executemany: keep the rows that will move (locked,
-        # so the count stays true), and count those.
-        movable = set(
-            conn.execute(
-                select(messages.c.id)
-                .where(messages.c.id.in_([m for m, _, _ in rows]), _may_become(status))
-                .with_for_update()
-            ).scalars()
-        )
-        rows = [row for row in rows if row[0] in movable]
-        if not rows:
-            return 0
     if reported is not None:
         reported += moves_to_report(conn, status, rows)
-    moved = _FINISH[status].many(
-        conn, [{"message_id": m, "done": done, "failure": error} for m, done, error in rows]
-    )
+    if conn.dialect.name == "postgresql":
+        first = {m: (m, done, error) for m, done, error in reversed(rows)}  # one row per id
+        ids = list(first)
+        moved = len(
+            conn.execute(
+                _FINISH_FROM_ARRAYS[status],
+                {
+                    "ids": ids,
+                    "row_ids": ids,
+                    "dones": [first[m][1] for m in ids],
+                    "failures": [first[m][2] for m in ids],
+                },
+            ).all()
+        )
+    else:
+        moved = _FINISH[status].many(
+            conn, [{"message_id": m, "done": done, "failure": error} for m, done, error in rows]
+        )
     if status is MessageStatus.INVALID_DESTINATION:
         _mark_npai_contacts(conn, [m for m, _, _ in rows])
-    return len(rows) if moved < 0 else moved
+    return moved
 
 
 def _mark_npai_contacts(conn: Connection, message_ids: list[int]) -> None:
