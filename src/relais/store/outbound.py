@@ -72,51 +72,38 @@ _DUE = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
-_CLAIM = Precompiled(
-    update(messages)
-    .where(messages.c.id.in_(_DUE.scalar_subquery()))
-    .values(
-        status=_SENDING,
-        claimed_until=bindparam("until"),
-        attempts=messages.c.attempts + 1,
-    )
-    .returning(
-        messages.c.id,
-        messages.c.campaign_id,
-        messages.c.account_id,
-        messages.c.destination,
-        messages.c.text,
-        messages.c.parts,
-        messages.c.gsmsmsid,
-        messages.c.attempts,
-    )
+_CLAIMED_COLUMNS = (
+    messages.c.id,
+    messages.c.campaign_id,
+    messages.c.account_id,
+    messages.c.destination,
+    messages.c.text,
+    messages.c.parts,
+    messages.c.gsmsmsid,
+    messages.c.attempts,
 )
+_CAMPAIGN_COLUMNS = (campaigns.c.text, campaigns.c.sender, campaigns.c.encoding, campaigns.c.links)
 
 
-# PostgreSQL: the claim with what the messages' campaigns give them, in one statement.
-_CLAIM_WITH_CAMPAIGNS = Precompiled(
-    update(messages)
-    .where(messages.c.id.in_(_DUE.scalar_subquery()), campaigns.c.id == messages.c.campaign_id)
-    .values(
-        status=_SENDING,
-        claimed_until=bindparam("until"),
-        attempts=messages.c.attempts + 1,
+def _claim(*, with_campaigns: bool) -> Precompiled:
+    """The claim; `with_campaigns` (PostgreSQL), with what the messages' campaigns give them
+    (UPDATE ... FROM campaigns), in the same statement."""
+    claim = update(messages).where(messages.c.id.in_(_DUE.scalar_subquery()))
+    columns: tuple[ColumnElement[Any], ...] = _CLAIMED_COLUMNS
+    if with_campaigns:
+        claim = claim.where(campaigns.c.id == messages.c.campaign_id)
+        columns += _CAMPAIGN_COLUMNS
+    return Precompiled(
+        claim.values(
+            status=_SENDING,
+            claimed_until=bindparam("until"),
+            attempts=messages.c.attempts + 1,
+        ).returning(*columns)
     )
-    .returning(
-        messages.c.id,
-        messages.c.campaign_id,
-        messages.c.account_id,
-        messages.c.destination,
-        messages.c.text,
-        messages.c.parts,
-        messages.c.gsmsmsid,
-        messages.c.attempts,
-        campaigns.c.text,
-        campaigns.c.sender,
-        campaigns.c.encoding,
-        campaigns.c.links,
-    )
-)
+
+
+_CLAIM = _claim(with_campaigns=False)
+_CLAIM_WITH_CAMPAIGNS = _claim(with_campaigns=True)
 
 
 class _Campaign(NamedTuple):
@@ -159,15 +146,11 @@ def claim_due(
         claimed = [_Claimed(*row) for row in _CLAIM.rows(conn, params)]
         if claimed:
             by_campaign = {
-                row.id: _Campaign(row.text, row.sender, row.encoding, row.links)
+                row[0]: _Campaign(*row[1:])
                 for row in conn.execute(
-                    select(
-                        campaigns.c.id,
-                        campaigns.c.text,
-                        campaigns.c.sender,
-                        campaigns.c.encoding,
-                        campaigns.c.links,
-                    ).where(campaigns.c.id.in_({row.campaign_id for row in claimed}))
+                    select(campaigns.c.id, *_CAMPAIGN_COLUMNS).where(
+                        campaigns.c.id.in_({row.campaign_id for row in claimed})
+                    )
                 )
             }
     if not claimed:
