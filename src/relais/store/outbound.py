@@ -358,7 +358,9 @@ def _finish(
     if reported is not None:
         reported += moves_to_report(conn, status, rows)
     if conn.dialect.name == "postgresql":
-        first = {m: (m, done, error) for m, done, error in reversed(rows)}  # one row per id
+        first: dict[int, tuple[int, str | None]] = {}  # one row per id: its first
+        for message_id, done, error in rows:
+            first.setdefault(message_id, (done, error))
         ids = list(first)
         moved = len(
             conn.execute(
@@ -366,8 +368,8 @@ def _finish(
                 {
                     "ids": ids,
                     "row_ids": ids,
-                    "dones": [first[m][1] for m in ids],
-                    "failures": [first[m][2] for m in ids],
+                    "dones": [done for done, _ in first.values()],
+                    "failures": [error for _, error in first.values()],
                 },
             ).all()
         )

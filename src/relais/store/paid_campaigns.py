@@ -72,10 +72,8 @@ class Paid:
 class _Deferred(NamedTuple):
     campaign: dict[str, Any]
     messages: Sequence[Mapping[str, Any]]
-    payer: int
-    amount: int
     now_ms: int
-    paid: Paid
+    paid: Paid  # its debit names the payer and the amount
 
 
 def insert_paid_campaign(
@@ -97,7 +95,7 @@ def insert_paid_campaign(
         pending: list[_Deferred] | None = conn.info.get(_PENDING)
         if deferred is not None and defer_insert and pending is not None:
             paid = Paid(None, deferred)
-            pending.append(_Deferred(dict(campaign), messages, payer, amount, now_ms, paid))
+            pending.append(_Deferred(dict(campaign), messages, now_ms, paid))
             return paid
         # "account" is COVERED_DEBIT's name for the account it debits: here the payer.
         params: dict[str, Any] = {**campaign, "account": payer, "amount": amount, "now": now_ms}
@@ -154,8 +152,8 @@ def insert_deferred(conn: Connection) -> None:
         params: dict[str, Any] = {
             f"campaign_{name}": [send.campaign[name] for send in sends] for name in columns
         }
-        params["payers"] = [send.payer for send in sends]
-        params["amounts"] = [send.amount for send in sends]
+        params["payers"] = [send.paid.debit.account_id for send in sends]
+        params["amounts"] = [send.paid.debit.amount for send in sends]
         params["created"] = [send.now_ms for send in sends]
         params["message_send"] = [
             number for number, send in enumerate(sends, start=1) for _ in send.messages
