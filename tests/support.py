@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from relais.cli import app
 from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
-from relais.store.paid_campaigns import MESSAGE_COLUMNS
+from relais.store import claims
+from relais.store.paid_campaigns import MESSAGE_COLUMNS, insert_paid_campaign
 
 
 @dataclass(frozen=True)
@@ -187,3 +188,31 @@ def message_row(account_id: int, destination: str, **extra: object) -> dict[str,
     )
     row.update(extra)
     return row
+
+
+async def queue_campaign(
+    platform: Platform, account_id: int, campaign: dict[str, object], rows: list[dict]
+) -> int:
+    """Store a free campaign (`campaign_row` with `campaign`) with its message `rows`
+    queued; its id."""
+    paid = await platform.db.write(
+        lambda conn: insert_paid_campaign(
+            conn,
+            campaign=campaign_row(account_id, **campaign),
+            messages=rows,
+            payer=account_id,
+            amount=0,
+            now_ms=1,
+        )
+    )
+    assert paid is not None
+    return paid.campaign_id
+
+
+async def claim_queued(platform: Platform, now_ms: int = 100) -> list:
+    """Claim what is due for the "simulator" connector (store.claims), as its worker would."""
+    return await platform.db.write(
+        lambda conn: claims.claim_due(
+            conn, connector="simulator", now_ms=now_ms, limit=10, lease_ms=1000
+        )
+    )

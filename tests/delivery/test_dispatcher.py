@@ -16,8 +16,8 @@ from relais.delivery.dispatcher import Dispatcher
 from relais.delivery.worker import ConnectorWorker
 from relais.services import delivery_reports
 from relais.services.sending.numbers import Recipient, Submission, send
+from relais.store import claims, outbound
 from relais.store import connectors as connector_store
-from relais.store import outbound
 from relais.store.tables import messages, parked_receipts
 
 
@@ -118,7 +118,7 @@ async def test_scheduled_messages_wait_for_their_time(platform):
 
 async def claim(platform, now_ms: int, lease_ms: int = 1000):
     return await platform.db.write(
-        lambda conn: outbound.claim_due(
+        lambda conn: claims.claim_due(
             conn, connector="simulator", now_ms=now_ms, limit=10, lease_ms=lease_ms
         )
     )

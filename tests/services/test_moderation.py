@@ -15,7 +15,7 @@ from relais.core.instant import to_ms
 from relais.services import account_policy, accounts, campaigns, moderation, sub_accounts
 from relais.services.moderation import NotAwaitingModeration
 from relais.services.sending.numbers import Recipient, Submission, send
-from relais.store import audit, outbound
+from relais.store import audit, claims
 from relais.store.ledger import ledger_sum
 from relais.store.tables import accounts as accounts_table
 from relais.store.tables import campaigns as campaigns_table
@@ -60,7 +60,7 @@ async def audit_of(platform, action: str) -> list[tuple[str, int | None, dict]]:
 async def claimable(platform) -> int:
     now_ms = to_ms(platform.clock())
     claimed = await platform.db.write(
-        lambda conn: outbound.claim_due(
+        lambda conn: claims.claim_due(
             conn, connector="simulator", now_ms=now_ms, limit=100, lease_ms=60_000
         )
     )

@@ -16,7 +16,7 @@ from relais.services import opt_outs
 from relais.services.delivery_reports import record_inbound
 from relais.services.opt_outs import OptOutContact
 from relais.services.sending.numbers import Recipient, Submission, send
-from relais.store import outbound
+from relais.store import claims, outbound
 from relais.store.tables import (
     blacklist,
     campaign_lists,
@@ -76,7 +76,7 @@ async def submit(platform, *, failures: dict[str, MessageStatus] | None = None) 
     failures = failures or {}
     now = to_ms(datetime.now(UTC))
     claimed = await platform.db.write(
-        lambda conn: outbound.claim_due(
+        lambda conn: claims.claim_due(
             conn, connector="simulator", now_ms=now, limit=1000, lease_ms=60_000
         )
     )

@@ -18,7 +18,7 @@ from relais.server.background import running
 from relais.services import accounts, credits, sub_accounts, suspension, tokens
 from relais.services.platform import Platform
 from relais.services.sending.numbers import Recipient, Submission, send
-from relais.store import outbound
+from relais.store import claims
 from relais.store.tables import audit_log, messages
 
 
@@ -86,7 +86,7 @@ async def test_scheduled_messages_are_held_during_a_suspension_and_released_afte
     assert await statuses(platform) == ["held", "held"]
     later = to_ms(platform.clock() + timedelta(hours=3))
     claimed = await platform.db.write(
-        lambda conn: outbound.claim_due(
+        lambda conn: claims.claim_due(
             conn, connector="simulator", now_ms=later, limit=10, lease_ms=60_000
         )
     )
@@ -96,7 +96,7 @@ async def test_scheduled_messages_are_held_during_a_suspension_and_released_afte
     assert released == 2
     assert await statuses(platform) == ["queued", "queued"]
     claimed = await platform.db.write(
-        lambda conn: outbound.claim_due(
+        lambda conn: claims.claim_due(
             conn, connector="simulator", now_ms=later, limit=10, lease_ms=60_000
         )
     )

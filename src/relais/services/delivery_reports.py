@@ -19,8 +19,8 @@ from relais.core.optout import DEFAULT_STOP_KEYWORDS, is_stop
 from relais.services import events
 from relais.services.platform import Platform
 from relais.services.short_links import short_links
+from relais.store import claims, outbound, parked_receipts
 from relais.store import inbound as inbound_store
-from relais.store import outbound, parked_receipts
 from relais.store.event_targets import StatusChange
 from relais.store.inbound import LastMessage
 
@@ -34,7 +34,7 @@ async def claim_due(
     (see store.outbound)."""
     links = await short_links(platform)
     return await platform.db.write(
-        lambda conn: outbound.claim_due(
+        lambda conn: claims.claim_due(
             conn,
             connector=connector,
             now_ms=now_ms,
