@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -216,3 +217,21 @@ async def claim_queued(platform: Platform, now_ms: int = 100) -> list:
             conn, connector="simulator", now_ms=now_ms, limit=10, lease_ms=1000
         )
     )
+
+
+async def in_one_group(platform: Platform, *writes) -> list:
+    """Run `writes` (awaitables of `platform.db.write`) so that they meet in one group, and
+    return their results (exceptions included). SQLite's writer gathers a group once it has
+    its turn: the turn is held here, as another process would, until all of them are queued.
+    PostgreSQL's writer gathers what is queued while its previous group runs."""
+    path = getattr(platform.db, "path", None)
+    if path is None:
+        return await asyncio.gather(*writes, return_exceptions=True)
+    turn = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        tasks = [asyncio.ensure_future(write) for write in writes]
+        await asyncio.sleep(0.05)  # each has queued its write; the writer waits for the turn
+    finally:
+        os.close(turn)  # lets the lock go
+    return await asyncio.gather(*tasks, return_exceptions=True)

@@ -9,7 +9,14 @@ import asyncio
 import json
 
 from sqlalchemy import func, select, text
-from tests.support import campaign_row, fetch_all, fetch_value, make_customer, message_row
+from tests.support import (
+    campaign_row,
+    fetch_all,
+    fetch_value,
+    in_one_group,
+    make_customer,
+    message_row,
+)
 
 from relais.core.errors import AccountSuspended, InsufficientCredits
 from relais.services import balance_notifications, suspension, webhooks
@@ -54,10 +61,10 @@ async def _balance(platform, account_id: int) -> int:
 
 async def test_each_debit_of_a_group_learns_the_balance_just_after_it(platform):
     account_id = (await make_customer(platform, credits=100)).account.id
-    before = platform.db.groups_committed if platform.db.dialect == "postgresql" else 0
+    before = platform.db.groups_committed
 
-    results = await asyncio.gather(
-        *(platform.db.write(paying(account_id, amount)) for amount in (1, 2, 3))
+    results = await in_one_group(
+        platform, *(platform.db.write(paying(account_id, amount)) for amount in (1, 2, 3))
     )
 
     assert [debit.balance for debit, _ in results] == [99, 97, 94]
@@ -71,12 +78,17 @@ async def test_each_debit_of_a_group_learns_the_balance_just_after_it(platform):
         )
         == 94
     )
-    if platform.db.dialect == "postgresql":
-        # One group, and its works ran before the row moved: it is taken at the group's end.
-        assert platform.db.groups_committed - before == 1
-        assert [seen for _, seen in results] == [100, 100, 100]
-    else:
-        assert [seen for _, seen in results] == [99, 97, 94]
+    # One group, and its works ran before the row moved: it is taken at the group's end.
+    assert platform.db.groups_committed - before == 1
+    assert [seen for _, seen in results] == [100, 100, 100]
+
+
+async def test_a_write_alone_takes_its_debit_at_once(platform):
+    account_id = (await make_customer(platform, credits=100)).account.id
+
+    debit, seen = await platform.db.write(paying(account_id, 3))
+
+    assert (debit.balance, seen) == (97, 97)
 
 
 async def test_a_group_its_balance_does_not_cover_runs_each_send_alone(platform):
@@ -189,7 +201,7 @@ async def test_a_group_crossing_the_alert_trigger_alerts_once(platform):
         platform, account_id=account_id, type="BALANCE_ALERT", url="https://hooks.example.com/b"
     )
 
-    await asyncio.gather(*(platform.db.write(paying(account_id, 3)) for _ in range(3)))
+    await in_one_group(platform, *(platform.db.write(paying(account_id, 3)) for _ in range(3)))
 
     told = await fetch_all(
         platform,
@@ -198,10 +210,9 @@ async def test_a_group_crossing_the_alert_trigger_alerts_once(platform):
         ),
     )
     assert [webhook_id for webhook_id, _ in told] == [hook.id]
-    # One debit at a time (SQLite) the second one crosses, at 94; a PostgreSQL group takes
-    # its three together and reports the balance after them (docs/decisions.md).
-    crossed_at = 91 if platform.db.dialect == "postgresql" else 94
-    assert json.loads(told[0][1])["balance"] == str(crossed_at)
+    # One debit at a time the second one would cross, at 94; the group takes its three
+    # together and reports the balance after them (docs/decisions.md).
+    assert json.loads(told[0][1])["balance"] == "91"
 
 
 def looking_up(account_id: int, amount: int, *, pause: float = 0.0):

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.support import campaign_row
 
 from relais.core.errors import StorageError
+from relais.store import precompiled
 from relais.store.precompiled import Precompiled
 from relais.store.tables import campaigns, prices
 
@@ -74,3 +75,26 @@ async def test_driver_errors_leave_as_sqlalchemy_errors(platform):
         )
     assert isinstance(raised.value.__cause__, IntegrityError)  # as from conn.execute
     assert await platform.db.read(_prices) == {"FR": 1}
+
+
+async def test_many_inserts_past_one_statements_parameter_bound_keep_every_row(
+    platform, monkeypatch
+):
+    # On SQLite the rows go in as multi-row INSERTs, as many rows each as the bound allows:
+    # two parameters a row, five rows a statement here, so seven rows take two statements.
+    monkeypatch.setattr(precompiled, "_SQLITE_VARIABLES", 10)
+    rows = [{"country": f"C{n}", "credits_per_part": n} for n in range(7)]
+    assert await platform.db.write(lambda conn: _ADD_PRICE.many(conn, rows)) in (7, -1)
+    assert await platform.db.read(_prices) == {f"C{n}": n for n in range(7)}
+
+
+def test_only_a_plain_insert_is_split_before_its_row_of_values():
+    plain = "INSERT INTO prices (country, credits_per_part) VALUES (?, ?)"
+    assert precompiled._values_clause(plain) == (
+        "INSERT INTO prices (country, credits_per_part)",
+        "(?, ?)",
+    )
+    upsert = plain + " ON CONFLICT (country) DO NOTHING"
+    from_select = "INSERT INTO prices (country, credits_per_part) SELECT country, 1 FROM t"
+    assert precompiled._values_clause(upsert) == (upsert, "")
+    assert precompiled._values_clause(from_select) == (from_select, "")

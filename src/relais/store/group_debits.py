@@ -1,4 +1,4 @@
-"""PostgreSQL: a group's debits taken together, by one statement just before its COMMIT.
+"""A group's debits taken together, by one statement just before its COMMIT.
 
 A debit's UPDATE locks the payer's row until COMMIT. Taken where each send runs, the row
 stayed locked for the rest of the group (its other sends' round trips), and another API
@@ -16,6 +16,9 @@ taken one after the other: the last one's is the balance the statement returns, 
 earlier one's that plus the amounts after it. A balance moved at once inside the group
 (a top-up, a transfer) first settles that account's pending debits, so that order holds.
 Sends (store.paid_campaigns) and lookups (store.ledger.take) defer theirs.
+
+SQLite groups defer them too (one statement per payer instead of one per send: each
+statement in the writer thread waits for the GIL, see store.precompiled).
 """
 
 from __future__ import annotations
@@ -89,6 +92,17 @@ def _settle_statement() -> Precompiled:
 
 
 _SETTLE = _settle_statement()
+# SQLite: one account's total (store.ledger.COVERED_DEBIT's conditions).
+_SETTLE_ONE = Precompiled(
+    update(accounts)
+    .where(
+        accounts.c.id == bindparam("account"),
+        accounts.c.balance >= bindparam("amount"),
+        accounts.c.suspended_at.is_(None),
+    )
+    .values(balance=accounts.c.balance - bindparam("amount"))
+    .returning(accounts.c.id, accounts.c.balance, watched_trigger(accounts.c.id))
+)
 
 
 class _Pending:
@@ -134,7 +148,14 @@ def _settle(conn: Connection, pending: _Pending, account_ids: list[int]) -> None
         return
     debits = {account_id: pending.by_account.pop(account_id) for account_id in account_ids}
     totals = {account_id: sum(d.amount for d in taken) for account_id, taken in debits.items()}
-    rows = _SETTLE.rows(conn, {"accounts": list(totals), "amounts": list(totals.values())})
+    if conn.dialect.name == "postgresql":
+        rows = _SETTLE.rows(conn, {"accounts": list(totals), "amounts": list(totals.values())})
+    else:
+        rows = [
+            row
+            for account_id in sorted(totals)
+            for row in _SETTLE_ONE.rows(conn, {"account": account_id, "amount": totals[account_id]})
+        ]
     taken_ids = {row[0] for row in rows}
     for account_id in totals:
         if account_id not in taken_ids:

@@ -6,14 +6,16 @@ six of them. On SQLite, in-process, they stay four precompiled statements.
 
 Either way the debit is the conditional one (store.ledger.COVERED_DEBIT): when it takes
 nothing, `insert_paid_campaign` returns None and the caller rolls the transaction back,
-campaign included. In a PostgreSQL group of several writes the debit is deferred to the
-group's end instead (store.group_debits), and the statement leaves it out.
+campaign included. In a group of several writes the debit is deferred to the group's end
+instead (store.group_debits), and the statement leaves it out.
 
 In such a group, a send whose caller reads its campaign id only after the commit
-(`defer_insert`) is not written where it runs: the group's sends are inserted by one
-statement (`insert_deferred`), before the next write that may read them and at the group's
-end, before its debits. Each send's statement was a round trip the group's transaction
-waited for, with the API process's event loop between each answer and the next statement.
+(`defer_insert`) is not written where it runs: the group's sends are inserted together
+(`insert_deferred`: one statement on PostgreSQL, one a table on SQLite), before the next
+write that may read them and at the group's end, before its debits. On PostgreSQL each
+send's statement was a round trip the group's transaction waited for; on SQLite each
+statement waited for the GIL in the writer thread, which holds the write lock
+(store.precompiled).
 """
 
 from __future__ import annotations
@@ -90,13 +92,15 @@ def insert_paid_campaign(
     `payer` with its ledger row, following its balance alert; None when the debit is
     refused (see the module). With `defer_insert`, inside a PostgreSQL group, the insert
     may join the group's (see the module): the caller reads `campaign_id` after commit."""
-    if conn.dialect.name == "postgresql":
+    pending: list[_Deferred] | None = conn.info.get(_PENDING)
+    if defer_insert and pending is not None:
         deferred = group_debits.defer(conn, account_id=payer, amount=amount, now_ms=now_ms)
-        pending: list[_Deferred] | None = conn.info.get(_PENDING)
-        if deferred is not None and defer_insert and pending is not None:
+        if deferred is not None:
             paid = Paid(None, deferred)
             pending.append(_Deferred(dict(campaign), messages, now_ms, paid))
             return paid
+    if conn.dialect.name == "postgresql":
+        deferred = group_debits.defer(conn, account_id=payer, amount=amount, now_ms=now_ms)
         # "account" is COVERED_DEBIT's name for the account it debits: here the payer.
         params: dict[str, Any] = {**campaign, "account": payer, "amount": amount, "now": now_ms}
         for name in MESSAGE_COLUMNS:
@@ -128,7 +132,7 @@ def insert_paid_campaign(
 
 @contextmanager
 def deferred_inserts(conn: Connection) -> Iterator[None]:
-    """Inside (a PostgreSQL group of several writes): sends may defer their inserts, which
+    """Inside (a group of several writes): sends may defer their inserts, which
     `insert_deferred` writes, at the latest on leaving without an error."""
     conn.info[_PENDING] = []
     try:
@@ -149,6 +153,9 @@ def insert_deferred(conn: Connection) -> None:
         by_columns.setdefault(tuple(send.campaign), []).append(send)
     pending.clear()
     for columns, sends in by_columns.items():
+        if conn.dialect.name != "postgresql":
+            _insert_sends(conn, columns, sends)
+            continue
         params: dict[str, Any] = {
             f"campaign_{name}": [send.campaign[name] for send in sends] for name in columns
         }
@@ -163,6 +170,38 @@ def insert_deferred(conn: Connection) -> None:
         ids = dict(_group_statement(columns).rows(conn, params))
         for number, send in enumerate(sends, start=1):
             send.paid._campaign_id = ids[number]
+
+
+_LAST_CAMPAIGN = Precompiled(select(func.coalesce(func.max(campaigns.c.id), 0)))
+_INSERT_CAMPAIGNS = Precompiled(insert(campaigns))
+_INSERT_LEDGER_ROWS = Precompiled(insert(credit_ledger))
+
+
+def _insert_sends(conn: Connection, columns: tuple[str, ...], sends: list[_Deferred]) -> None:
+    """SQLite: the sends' campaigns, ledger rows and messages, one multi-row INSERT a table
+    (store.precompiled); the campaign ids are drawn first, as on PostgreSQL, so that ledger
+    rows and messages name theirs (the writer holds the write lock: nobody else inserts)."""
+    last = _LAST_CAMPAIGN.rows(conn, {})[0][0]
+    campaign_rows, ledger_rows, message_rows = [], [], []
+    for campaign_id, send in enumerate(sends, start=last + 1):
+        send.paid._campaign_id = campaign_id
+        campaign_rows.append({"id": campaign_id, **{name: send.campaign[name] for name in columns}})
+        debit = send.paid.debit
+        if debit.amount:
+            ledger_rows.append(
+                {
+                    "account_id": debit.account_id,
+                    "amount": -debit.amount,
+                    "reason": ledger.LedgerReason.CAMPAIGN.value,
+                    "campaign_id": campaign_id,
+                    "note": "",
+                    "created_at": send.now_ms,
+                }
+            )
+        message_rows += [{**row, "campaign_id": campaign_id} for row in send.messages]
+    _INSERT_CAMPAIGNS.many(conn, campaign_rows)
+    _INSERT_LEDGER_ROWS.many(conn, ledger_rows)
+    campaign_store.insert_messages(conn, message_rows)
 
 
 @lru_cache(maxsize=16)

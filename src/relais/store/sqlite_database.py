@@ -25,7 +25,14 @@ from sqlalchemy.pool import NullPool
 
 from relais.store.advisory_locks import AdvisoryLock
 from relais.store.storage_errors import storage_errors
-from relais.store.write_groups import GROUP_LIMIT, GroupRead, Work, Write, run_writes
+from relais.store.write_groups import (
+    GROUP_LIMIT,
+    GroupRead,
+    Work,
+    Write,
+    run_group,
+    run_writes,
+)
 
 T = TypeVar("T")
 
@@ -196,7 +203,7 @@ class SqliteDatabase:
         try:
             with conn.begin():
                 writes = [job.write for job in group]
-                outcomes = [(True, r) for r in run_writes(conn, writes, grouped_reads=False)]
+                outcomes = [(True, r) for r in run_group(conn, writes, grouped_reads=False)]
         except Exception:
             if len(group) == 1:
                 outcomes = [self._run_alone(conn, group[0])]

@@ -6,9 +6,10 @@ once for every write of the group that names the same read function (one stateme
 each write would have spent a round trip on its own). SQLite runs each write's read just
 before its work: in-process, a statement costs microseconds.
 
-On PostgreSQL a group of several writes takes its debits at its end (store.group_debits),
-and the sends that allow it are inserted together, before the first write without a group
-read that follows them and at the end (store.paid_campaigns).
+A group of several writes takes its debits at its end (store.group_debits), and the sends
+that allow it are inserted together (store.paid_campaigns): before the first write without a
+group read that follows them, on SQLite before a send whose read depends on theirs (its
+locks conflict with theirs), and at the end.
 
 On PostgreSQL a group's writes run ordered by `row_order` (a send's: its payer's account
 id), so two processes' groups that debit the same accounts lock their rows in one order: in
@@ -75,6 +76,7 @@ def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool
             results = read(conn, [key for _, key in indexed])
             found.update(zip((index for index, _ in indexed), results, strict=True))
     results = []
+    pending = LockSet()  # the locks of the writes whose inserts may still be deferred
     for index, write in enumerate(writes):
         if write.group_read is None:
             # A write without a group read reads where it runs: it must see the sends
@@ -83,24 +85,34 @@ def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool
             results.append(write.work(conn))
             continue
         if not grouped_reads:
+            if pending.conflicts(write.locks):  # its read must see what they wrote
+                paid_campaigns.insert_deferred(conn)
+                pending = LockSet()
+            pending.add(write.locks)
             found[index] = write.group_read.read(conn, [write.group_read.key])[0]
         results.append(write.work(conn, found[index]))
     return results
 
 
+def run_group(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool) -> list[Any]:
+    """`run_writes`, with a group of several taking its debits at its end and inserting its
+    sends together (see the module); alone, a write debits at once: a refused debit is then
+    its work's own error."""
+    if len(writes) == 1:
+        return run_writes(conn, writes, grouped_reads=grouped_reads)
+    # The sends' inserts first, then the debits (their ledger rows name the campaigns).
+    with group_debits.deferred(conn), paid_campaigns.deferred_inserts(conn):
+        return run_writes(conn, writes, grouped_reads=grouped_reads)
+
+
 def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     """PostgreSQL: take the group's advisory locks in one statement, then run its writes
-    in `row_order` with their reads grouped and, in a group of several, their debits taken
-    together at the end (store.group_debits); the results in the order of `writes`."""
+    in `row_order` with their reads grouped (`run_group`); the results in the order of
+    `writes`."""
     advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
     order = sorted(range(len(writes)), key=lambda index: writes[index].row_order)
     ordered_writes = [writes[index] for index in order]
-    if len(writes) > 1:
-        # The sends' inserts first, then the debits (their ledger rows name the campaigns).
-        with group_debits.deferred(conn), paid_campaigns.deferred_inserts(conn):
-            ordered = run_writes(conn, ordered_writes, grouped_reads=True)
-    else:  # alone, a write debits at once: a refused debit is then its work's own error
-        ordered = run_writes(conn, ordered_writes, grouped_reads=True)
+    ordered = run_group(conn, ordered_writes, grouped_reads=True)
     results: list[Any] = [None] * len(writes)
     for index, result in zip(order, ordered, strict=True):
         results[index] = result
