@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from tests.support import campaign_row, fetch_all, fetch_value, in_one_group, message_row
+from tests.support import (
+    campaign_row,
+    fetch_all,
+    fetch_value,
+    in_one_group,
+    make_customer,
+    message_row,
+)
 
+from relais.store import group_debits
 from relais.store.moderation import campaigns_sent
 from relais.store.paid_campaigns import insert_paid_campaign
 from relais.store.screening import flood_locks
@@ -261,3 +269,45 @@ async def test_a_send_whose_read_depends_on_deferred_sends_reads_them_inserted(p
     )
 
     assert counted == [0, 0, 2, 2, 4]
+
+
+async def test_a_groups_deferred_sends_take_their_debits_with_their_inserts(
+    platform, customer, monkeypatch
+):
+    """On PostgreSQL the group's last insert also takes its debits: the debits' own
+    statement is not run (here it would fail)."""
+    account_id = customer.account.id
+
+    class Unused:
+        def rows(self, conn, params):
+            raise AssertionError("the group's debits took a statement of their own")
+
+    if platform.db.dialect == "postgresql":
+        monkeypatch.setattr(group_debits, "_SETTLE", Unused())
+    before = platform.db.groups_committed
+    paids = await in_one_group(
+        platform, *(platform.db.write(_deferrable_send(account_id, n, [])) for n in (2, 3))
+    )
+
+    assert platform.db.groups_committed - before == 1  # not run again alone
+    assert [paid.debit.balance for paid in paids] == [98, 95]
+    assert await _balance(platform, account_id) == 95
+
+
+async def test_a_group_of_deferred_sends_its_balance_does_not_cover_runs_each_alone(platform):
+    account_id = (await make_customer(platform, credits=5)).account.id
+
+    outcomes = await in_one_group(
+        platform, *(platform.db.write(_deferrable_send(account_id, n, [])) for n in (3, 3, 2))
+    )
+
+    assert outcomes[0].debit.balance == 2
+    assert isinstance(outcomes[1], AssertionError)  # its debit refused: no Paid
+    assert outcomes[2].debit.balance == 0
+    assert await _balance(platform, account_id) == 0
+    assert await fetch_all(
+        platform,
+        select(campaigns.c.tag)
+        .where(campaigns.c.account_id == account_id)
+        .order_by(campaigns.c.id),
+    ) == [("n3",), ("n2",)]

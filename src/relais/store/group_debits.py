@@ -146,24 +146,61 @@ def settle_account(conn: Connection, account_id: int) -> None:
 def _settle(conn: Connection, pending: _Pending, account_ids: list[int]) -> None:
     if not account_ids:
         return
-    debits = {account_id: pending.by_account.pop(account_id) for account_id in account_ids}
-    totals = {account_id: sum(d.amount for d in taken) for account_id, taken in debits.items()}
+    totals = Totals(pending, account_ids)
     if conn.dialect.name == "postgresql":
-        rows = _SETTLE.rows(conn, {"accounts": list(totals), "amounts": list(totals.values())})
+        rows = _SETTLE.rows(conn, {"accounts": totals.accounts, "amounts": totals.amounts})
     else:
         rows = [
             row
-            for account_id in sorted(totals)
-            for row in _SETTLE_ONE.rows(conn, {"account": account_id, "amount": totals[account_id]})
+            for account_id, amount in sorted(totals.by_account.items())
+            for row in _SETTLE_ONE.rows(conn, {"account": account_id, "amount": amount})
         ]
-    taken_ids = {row[0] for row in rows}
-    for account_id in totals:
-        if account_id not in taken_ids:
-            raise DebitRefused(account_id)
-    for account_id, after_group, trigger in rows:
-        balance = after_group
-        for debit in reversed(debits[account_id]):
-            debit._balance = balance
-            balance += debit.amount
-        if totals[account_id] and trigger is not None:
-            balance_crossed(conn, account_id=account_id, balance=after_group, now_ms=pending.now_ms)
+    totals.taken(conn, rows)
+
+
+class Totals:
+    """The pending debits of some accounts, taken out of the group's: each account's total
+    for the statement that takes them, then `taken` with what it returned."""
+
+    __slots__ = ("by_account", "debits", "now_ms")
+
+    def __init__(self, pending: _Pending, account_ids: list[int]) -> None:
+        self.debits = {account_id: pending.by_account.pop(account_id) for account_id in account_ids}
+        self.by_account = {
+            account_id: sum(d.amount for d in taken) for account_id, taken in self.debits.items()
+        }
+        self.now_ms = pending.now_ms
+
+    @property
+    def accounts(self) -> list[int]:
+        return list(self.by_account)
+
+    @property
+    def amounts(self) -> list[int]:
+        return list(self.by_account.values())
+
+    def taken(self, conn: Connection, rows: list[tuple]) -> None:
+        """(account id, balance after, alert trigger) per account the statement debited:
+        each debit learns its balance; `DebitRefused` when an account is missing."""
+        taken_ids = {row[0] for row in rows}
+        for account_id in self.by_account:
+            if account_id not in taken_ids:
+                raise DebitRefused(account_id)
+        for account_id, after_group, trigger in rows:
+            balance = after_group
+            for debit in reversed(self.debits[account_id]):
+                debit._balance = balance
+                balance += debit.amount
+            if self.by_account[account_id] and trigger is not None:
+                balance_crossed(
+                    conn, account_id=account_id, balance=after_group, now_ms=self.now_ms
+                )
+
+
+def take_all(conn: Connection) -> Totals | None:
+    """Every pending debit of the group, for a statement that takes them with other work
+    (store.paid_campaigns, at the group's end); None outside a group or with none pending."""
+    pending: _Pending | None = conn.info.get(_PENDING)
+    if pending is None or not pending.by_account:
+        return None
+    return Totals(pending, list(pending.by_account))

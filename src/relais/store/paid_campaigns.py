@@ -33,7 +33,7 @@ from relais.store import group_debits, ledger
 from relais.store.balance_alerts import balance_crossed
 from relais.store.group_debits import Debit
 from relais.store.precompiled import Precompiled
-from relais.store.tables import campaigns, credit_ledger, messages
+from relais.store.tables import accounts, campaigns, credit_ledger, messages
 
 # The columns a send gives each of its messages (their campaign_id comes from the campaign).
 MESSAGE_COLUMNS = (
@@ -137,14 +137,16 @@ def deferred_inserts(conn: Connection) -> Iterator[None]:
     conn.info[_PENDING] = []
     try:
         yield
-        insert_deferred(conn)
+        insert_deferred(conn, with_debits=True)
     finally:
         del conn.info[_PENDING]
 
 
-def insert_deferred(conn: Connection) -> None:
+def insert_deferred(conn: Connection, *, with_debits: bool = False) -> None:
     """Insert the sends deferred so far, one statement per set of campaign columns (a group
-    of single sends gives one): before any write that may read them, and at the group's end."""
+    of single sends gives one): before any write that may read them, and at the group's end.
+    There (`with_debits`), on PostgreSQL, the last statement also takes the group's pending
+    debits (store.group_debits): one round trip less before the COMMIT."""
     pending: list[_Deferred] | None = conn.info.get(_PENDING)
     if not pending:
         return
@@ -152,10 +154,12 @@ def insert_deferred(conn: Connection) -> None:
     for send in pending:
         by_columns.setdefault(tuple(send.campaign), []).append(send)
     pending.clear()
-    for columns, sends in by_columns.items():
+    last = len(by_columns) - 1
+    for position, (columns, sends) in enumerate(by_columns.items()):
         if conn.dialect.name != "postgresql":
             _insert_sends(conn, columns, sends)
             continue
+        debits = group_debits.take_all(conn) if with_debits and position == last else None
         params: dict[str, Any] = {
             f"campaign_{name}": [send.campaign[name] for send in sends] for name in columns
         }
@@ -167,9 +171,14 @@ def insert_deferred(conn: Connection) -> None:
         ]
         for name in MESSAGE_COLUMNS:
             params[f"message_{name}"] = [row[name] for send in sends for row in send.messages]
-        ids = dict(_group_statement(columns).rows(conn, params))
+        if debits is not None:
+            params["debit_accounts"], params["debit_amounts"] = debits.accounts, debits.amounts
+        rows = _group_statement(columns, debits is not None).rows(conn, params)
+        ids = {row[0]: row[1] for row in rows if row[0] is not None}
         for number, send in enumerate(sends, start=1):
             send.paid._campaign_id = ids[number]
+        if debits is not None:
+            debits.taken(conn, [row[1:] for row in rows if row[0] is None])
 
 
 _LAST_CAMPAIGN = Precompiled(select(func.coalesce(func.max(campaigns.c.id), 0)))
@@ -265,13 +274,37 @@ def _one_statement(campaign_columns: tuple[str, ...], deferred: bool) -> Precomp
     )
 
 
+# The group's debits in the same statement as its sends (store.group_debits._SETTLE's
+# conditions and lock order): one row per account debited, none for a refused one.
+_GROUP_DEBITS = (
+    " wanted AS (SELECT * FROM unnest(:debit_accounts, :debit_amounts) AS w(account, amount)),"
+    " locked AS MATERIALIZED (SELECT id FROM accounts"
+    " WHERE id IN (SELECT account FROM wanted) ORDER BY id FOR NO KEY UPDATE),"
+    " debited AS (UPDATE accounts SET balance = accounts.balance - wanted.amount"
+    " FROM wanted, locked WHERE accounts.id = wanted.account AND accounts.id = locked.id"
+    " AND accounts.balance >= wanted.amount AND accounts.suspended_at IS NULL"
+    " RETURNING accounts.id, accounts.balance,"
+    # store.balance_alerts.watched_trigger, correlated with the account debited
+    " (SELECT alert_trigger FROM balance_notifications"
+    " WHERE account_id = accounts.id AND alert_trigger > 0) AS trigger),"
+)
+
+
 @lru_cache(maxsize=16)
-def _group_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
-    """A group's deferred sends (their debits are the group's): every campaign, ledger row and
-    message from one array per column; each send's number in the group and its campaign id.
-    The ids are drawn first, so that ledger rows and messages find their campaign by number."""
+def _group_statement(campaign_columns: tuple[str, ...], with_debits: bool) -> Precompiled:
+    """A group's deferred sends: every campaign, ledger row and message from one array per
+    column; each send's number in the group and its campaign id. The ids are drawn first, so
+    that ledger rows and messages find their campaign by number. `with_debits`: the group's
+    debits too, as (None, account id, balance, trigger) rows after the sends' (number, id)."""
     names = ", ".join(campaign_columns)
     message_names = ", ".join(MESSAGE_COLUMNS)
+    debits, returned = "", " SELECT number, id FROM send"
+    if with_debits:
+        debits = _GROUP_DEBITS
+        returned = (
+            " SELECT number, id, NULL::bigint, NULL::bigint FROM send"
+            " UNION ALL SELECT NULL, id, balance, trigger FROM debited"
+        )
     sql = (
         "WITH send AS MATERIALIZED ("
         " SELECT nextval(pg_get_serial_sequence('campaigns', 'id')) AS id, u.*"
@@ -282,12 +315,12 @@ def _group_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
         " ledger_row AS (INSERT INTO credit_ledger"
         " (account_id, amount, reason, campaign_id, note, created_at)"
         f" SELECT payer, -amount, '{ledger.LedgerReason.CAMPAIGN.value}', id, '', created"
-        " FROM send WHERE amount <> 0),"
+        f" FROM send WHERE amount <> 0),{debits}"
         f" queued AS (INSERT INTO messages (campaign_id, {message_names})"
         f" SELECT send.id, {', '.join(f'm.{n}' for n in MESSAGE_COLUMNS)}"
         f" FROM unnest(:message_send, {', '.join(f':message_{n}' for n in MESSAGE_COLUMNS)})"
         f" AS m(send_number, {message_names}) JOIN send ON send.number = m.send_number)"
-        " SELECT number, id FROM send"
+        f"{returned}"
     )
     binds = [
         bindparam(f"campaign_{name}", type_=ARRAY(campaigns.c[name].type))
@@ -302,4 +335,9 @@ def _group_statement(campaign_columns: tuple[str, ...]) -> Precompiled:
     binds += [
         bindparam(f"message_{name}", type_=ARRAY(messages.c[name].type)) for name in MESSAGE_COLUMNS
     ]
+    if with_debits:
+        binds += [
+            bindparam("debit_accounts", type_=ARRAY(accounts.c.id.type)),
+            bindparam("debit_amounts", type_=ARRAY(accounts.c.balance.type)),
+        ]
     return Precompiled(text(sql).bindparams(*binds))
