@@ -263,12 +263,16 @@ async def test_a_send_whose_read_depends_on_deferred_sends_reads_them_inserted(p
             group_read=GroupRead(count_messages, key=number),
         )
 
+    def bulk_send():  # no group read: it reads in its work; all of the account's numbers
+        return platform.db.write(_deferrable_send(account_id, 3, []), locks=flood_locks(account_id))
+
     await in_one_group(platform, send_to("33612345678"), send_to("33698765432"))
     await in_one_group(
         platform, send_to("33611111111"), send_to("33622222222"), send_to("33611111111")
     )
+    await in_one_group(platform, bulk_send(), send_to("33633333333"))
 
-    assert counted == [0, 0, 2, 2, 4]
+    assert counted == [0, 0, 2, 2, 4, 8]
 
 
 async def test_a_groups_deferred_sends_take_their_debits_with_their_inserts(

@@ -1,4 +1,4 @@
-"""screen_many (a group's single sends in one statement on PostgreSQL) reads what screen_one
+"""screen_many (a group's single sends in one statement) reads what screen_one
 reads for each key: the blacklist, the NPAI list and the flood counts, on both backends."""
 
 from __future__ import annotations

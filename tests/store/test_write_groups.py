@@ -1,6 +1,6 @@
-"""Group reads through the database on both backends: PostgreSQL runs a group's reads of one
-kind as one call before its works, SQLite one read per write just before its work; a write
-whose read could see another's work never shares that write's group."""
+"""Group reads through the database on both backends: a group's reads of one kind are one call
+before its works; a write whose read could see another's work never shares its reads (on
+PostgreSQL not even its group)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, insert, select, text, update
-from tests.support import make_customer
+from tests.support import in_one_group, make_customer
 
 from relais.core.errors import InvalidField
 from relais.services.platform import Platform
@@ -41,21 +41,34 @@ def add_price(country: str):
 
 async def test_each_work_gets_its_own_read_result(platform):
     read = RecordingRead()
-    results = await asyncio.gather(
+    results = await in_one_group(
+        platform,
         *(
             platform.db.write(add_price(country), group_read=GroupRead(read, country))
             for country in ("FR", "DE", "IT")
-        )
+        ),
     )
 
     assert [key for key, _ in results] == ["FR", "DE", "IT"]
-    if platform.db.dialect == "postgresql":
-        # One call for the group, before any of its works ran.
-        assert read.calls == [["FR", "DE", "IT"]]
-        assert [count for _, count in results] == [0, 0, 0]
-    else:
-        assert read.calls == [["FR"], ["DE"], ["IT"]]
-        assert [count for _, count in results] == [0, 1, 2]
+    # One call for the group, before any of its works ran.
+    assert read.calls == [["FR", "DE", "IT"]]
+    assert [count for _, count in results] == [0, 0, 0]
+
+
+async def test_a_write_whose_lock_conflicts_reads_after_the_works_before_it(platform):
+    read = RecordingRead()
+    lock = AdvisoryLock(7, space=SPACE)
+
+    def write(country: str, locks=()):
+        return platform.db.write(
+            add_price(country), locks=locks, group_read=GroupRead(read, country)
+        )
+
+    results = await in_one_group(platform, write("FR", [lock]), write("DE"), write("IT", [lock]))
+
+    # SQLite starts a run of reads at IT, PostgreSQL a group: FR's and DE's works before it.
+    assert read.calls == [["FR", "DE"], ["IT"]]
+    assert [count for _, count in results] == [0, 0, 2]
 
 
 async def test_writes_run_by_row_order_and_answer_their_own_callers(platform):

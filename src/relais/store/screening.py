@@ -121,6 +121,32 @@ def _screen_many():
 
 _SCREEN_MANY = _screen_many()
 
+
+def _screen_many_sqlite():
+    """SQLite: the same, the keys as one JSON text of [account, number, text, since, until]
+    arrays (one statement, where each key's cost a wait for the GIL in the writer thread)."""
+    each = func.json_each(bindparam("keys")).table_valued("key", "value")
+    fields = ("account", "number", "body", "since", "until")
+    key = select(
+        each.c.key.label("position"),
+        *(func.json_extract(each.c.value, f"$[{n}]").label(name) for n, name in enumerate(fields)),
+    ).subquery("k")
+    c = key.c
+    recent = _recent(c.number, c.body, account=c.account, since=c.since, until=c.until)
+    return Precompiled(
+        select(
+            _listed(blacklist, c.account, c.number),
+            _listed(npai, c.account, c.number),
+            recent.with_only_columns(recent.selected_columns.total).scalar_subquery(),
+            recent.with_only_columns(recent.selected_columns.same).scalar_subquery(),
+        )
+        .select_from(key)
+        .order_by(c.position)
+    )
+
+
+_SCREEN_MANY_SQLITE = _screen_many_sqlite()
+
 # SQLite: the numbers as one JSON text, not thousands of bound parameters (SQLAlchemy
 # renders an expanding IN anew for each execution: ~5 µs per number in Python).
 _RECENT = text(
@@ -194,12 +220,24 @@ ScreenKey = tuple[int, str, str, tuple[int, int] | None]
 
 
 def screen_many(conn: Connection, keys: list[ScreenKey]) -> list[tuple[bool, bool, int, int]]:
-    """`screen_one` for each key, in order: on PostgreSQL one statement for all (a group's
-    single sends, store.write_groups); else one per key."""
-    if conn.dialect.name != "postgresql" or len(keys) == 1:  # one key: the simpler statement
+    """`screen_one` for each key, in order, in one statement (a group's single sends,
+    store.write_groups)."""
+    if len(keys) == 1:  # one key: the simpler statement
+        account, number, body, window = keys[0]
+        return [screen_one(conn, account_id=account, number=number, text=body, window=window)]
+    if conn.dialect.name != "postgresql":
+        rows = _SCREEN_MANY_SQLITE.rows(
+            conn,
+            {
+                "keys": json.dumps(
+                    [[a, n, t, *(w if w else (0, 0))] for a, n, t, w in keys],
+                    ensure_ascii=False,
+                )
+            },
+        )
         return [
-            screen_one(conn, account_id=account, number=number, text=body, window=window)
-            for account, number, body, window in keys
+            (bool(listed), bool(unreachable), total, same)
+            for listed, unreachable, total, same in rows
         ]
     params = {
         "accounts": [key[0] for key in keys],

@@ -203,7 +203,7 @@ class SqliteDatabase:
         try:
             with conn.begin():
                 writes = [job.write for job in group]
-                outcomes = [(True, r) for r in run_group(conn, writes, grouped_reads=False)]
+                outcomes = [(True, r) for r in run_group(conn, writes)]
         except Exception:
             if len(group) == 1:
                 outcomes = [self._run_alone(conn, group[0])]
@@ -217,7 +217,7 @@ class SqliteDatabase:
     def _run_alone(self, conn: Connection, job: _Job) -> tuple[bool, Any]:
         try:
             with storage_errors(), conn.begin():
-                result = run_writes(conn, [job.write], grouped_reads=False)[0]
+                result = run_writes(conn, [job.write])[0]
         except Exception as exc:
             if conn.in_transaction():
                 conn.rollback()

@@ -1,15 +1,15 @@
 """What one group of writes runs in its transaction (store.database commits groups).
 
 A write is its work, the advisory locks it must hold before it reads (store.advisory_locks)
-and, optionally, a `GroupRead`: a read its work needs first, which the PostgreSQL writer runs
-once for every write of the group that names the same read function (one statement, where
-each write would have spent a round trip on its own). SQLite runs each write's read just
-before its work: in-process, a statement costs microseconds.
+and, optionally, a `GroupRead`: a read its work needs first, which the writer runs once for
+every write of a run of the group that names the same read function (one statement, where
+each write would have spent a round trip on PostgreSQL, or a wait for the GIL in SQLite's
+writer thread, store.precompiled).
 
 A group of several writes takes its debits at its end (store.group_debits), and the sends
 that allow it are inserted together (store.paid_campaigns): before the first write without a
-group read that follows them, on SQLite before a send whose read depends on theirs (its
-locks conflict with theirs), and at the end.
+group read that follows them, before a send whose read depends on theirs (its locks conflict
+with theirs: only SQLite's groups hold such writes), and at the end.
 
 On PostgreSQL a group's writes run ordered by `row_order` (a send's: its payer's account
 id), so two processes' groups that debit the same accounts lock their rows in one order: in
@@ -63,46 +63,67 @@ def admits(held: LockSet, candidate: Write) -> bool:
     return candidate.group_read is None or not held.conflicts(candidate.locks)
 
 
-def run_writes(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool) -> list[Any]:
-    """Run a group's writes in order inside the caller's transaction, their group reads
-    first (`grouped_reads`: one call per read function, else one per write); their results."""
-    found: dict[int, Any] = {}
-    if grouped_reads:
-        keys: dict[Callable[..., list[Any]], list[tuple[int, Any]]] = {}
-        for index, write in enumerate(writes):
-            if write.group_read is not None:
-                keys.setdefault(write.group_read.read, []).append((index, write.group_read.key))
-        for read, indexed in keys.items():
-            results = read(conn, [key for _, key in indexed])
-            found.update(zip((index for index, _ in indexed), results, strict=True))
-    results = []
-    pending = LockSet()  # the locks of the writes whose inserts may still be deferred
-    for index, write in enumerate(writes):
-        if write.group_read is None:
-            # A write without a group read reads where it runs: it must see the sends
-            # before it (their deferred inserts; a group read ran before them all anyway).
+def run_writes(conn: Connection, writes: Sequence[Write]) -> list[Any]:
+    """Run a group's writes in order inside the caller's transaction; their results.
+
+    Consecutive writes with group reads whose locks do not conflict form a run: its reads
+    are made first, one call per read function, then its works. A write whose locks conflict
+    with the run's, or with those of sends whose inserts are still deferred, starts the next
+    run, those inserts made first so that its read sees them (on PostgreSQL a group holds no
+    such conflict: `admits`). A write without a group read reads where it runs: the deferred
+    inserts are made before it."""
+    results: list[Any] = []
+    deferred = LockSet()  # the locks of the writes whose inserts may still be deferred
+    start = 0
+    while start < len(writes):
+        first = writes[start]
+        if first.group_read is None:
             paid_campaigns.insert_deferred(conn)
-            results.append(write.work(conn))
+            deferred = LockSet(first.locks)  # its own inserts may be deferred
+            results.append(first.work(conn))
+            start += 1
             continue
-        if not grouped_reads:
-            if pending.conflicts(write.locks):  # its read must see what they wrote
-                paid_campaigns.insert_deferred(conn)
-                pending = LockSet()
-            pending.add(write.locks)
-            found[index] = write.group_read.read(conn, [write.group_read.key])[0]
-        results.append(write.work(conn, found[index]))
+        if deferred.conflicts(first.locks):
+            paid_campaigns.insert_deferred(conn)
+            deferred = LockSet()
+        end, held = start, LockSet()
+        while end < len(writes):
+            write = writes[end]
+            if write.group_read is None or held.conflicts(write.locks):
+                break
+            if deferred.conflicts(write.locks):
+                break
+            held.add(write.locks)
+            end += 1
+        run = writes[start:end]
+        results += _run_reads_then_works(conn, run)
+        for write in run:
+            deferred.add(write.locks)
+        start = end
     return results
 
 
-def run_group(conn: Connection, writes: Sequence[Write], *, grouped_reads: bool) -> list[Any]:
+def _run_reads_then_works(conn: Connection, run: Sequence[Write]) -> list[Any]:
+    keys: dict[Callable[..., list[Any]], list[tuple[int, Any]]] = {}
+    for index, write in enumerate(run):
+        assert write.group_read is not None
+        keys.setdefault(write.group_read.read, []).append((index, write.group_read.key))
+    found: dict[int, Any] = {}
+    for read, indexed in keys.items():
+        results = read(conn, [key for _, key in indexed])
+        found.update(zip((index for index, _ in indexed), results, strict=True))
+    return [write.work(conn, found[index]) for index, write in enumerate(run)]
+
+
+def run_group(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     """`run_writes`, with a group of several taking its debits at its end and inserting its
     sends together (see the module); alone, a write debits at once: a refused debit is then
     its work's own error."""
     if len(writes) == 1:
-        return run_writes(conn, writes, grouped_reads=grouped_reads)
+        return run_writes(conn, writes)
     # The sends' inserts first, then the debits (their ledger rows name the campaigns).
     with group_debits.deferred(conn), paid_campaigns.deferred_inserts(conn):
-        return run_writes(conn, writes, grouped_reads=grouped_reads)
+        return run_writes(conn, writes)
 
 
 def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
@@ -112,7 +133,7 @@ def run_locked(conn: Connection, writes: Sequence[Write]) -> list[Any]:
     advisory_locks.take(conn, [lock for write in writes for lock in write.locks])
     order = sorted(range(len(writes)), key=lambda index: writes[index].row_order)
     ordered_writes = [writes[index] for index in order]
-    ordered = run_group(conn, ordered_writes, grouped_reads=True)
+    ordered = run_group(conn, ordered_writes)
     results: list[Any] = [None] * len(writes)
     for index, result in zip(order, ordered, strict=True):
         results[index] = result
