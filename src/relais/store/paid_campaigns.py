@@ -90,8 +90,8 @@ def insert_paid_campaign(
 ) -> Paid | None:
     """Insert `campaign` with `messages` (MESSAGE_COLUMNS each) and debit `amount` from
     `payer` with its ledger row, following its balance alert; None when the debit is
-    refused (see the module). With `defer_insert`, inside a PostgreSQL group, the insert
-    may join the group's (see the module): the caller reads `campaign_id` after commit."""
+    refused (see the module). With `defer_insert`, inside a group of several writes, the
+    insert may join the group's (see the module): the caller reads `campaign_id` after commit."""
     pending: list[_Deferred] | None = conn.info.get(_PENDING)
     if defer_insert and pending is not None:
         deferred = group_debits.defer(conn, account_id=payer, amount=amount, now_ms=now_ms)

@@ -91,7 +91,7 @@ def run_writes(conn: Connection, writes: Sequence[Write]) -> list[Any]:
             write = writes[end]
             if write.group_read is None or held.conflicts(write.locks):
                 break
-            if deferred.conflicts(write.locks):
+            if deferred.conflicts(write.locks):  # the next run, once they are inserted
                 break
             held.add(write.locks)
             end += 1
