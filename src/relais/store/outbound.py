@@ -11,6 +11,7 @@ precompiled statements."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,9 +52,20 @@ def _may_become(status: MessageStatus) -> ColumnElement[bool]:
     return messages.c.status.in_(allowed)
 
 
+def _json_rows(*fields: str) -> Any:
+    """SQLite: the rows of one JSON text parameter `rows` (an array of arrays) as a derived
+    table with these columns: a batch in one statement instead of an executemany, whose
+    every row waits for the GIL in the writer thread (store.precompiled)."""
+    each = func.json_each(bindparam("rows")).table_valued("value")
+    return select(
+        *(func.json_extract(each.c.value, f"$[{n}]").label(name) for n, name in enumerate(fields))
+    ).subquery("batch")
+
+
+_SUBMITTED_IDS = _json_rows("id")
 _SUBMITTED = Precompiled(
     update(messages)
-    .where(messages.c.id == bindparam("message_id"), _may_become(MessageStatus.SENT))
+    .where(messages.c.id.in_(select(_SUBMITTED_IDS.c.id)), _may_become(MessageStatus.SENT))
     .values(status=_SENT, submitted_at=bindparam("now"), claimed_until=None)
 )
 _REQUEUED = Precompiled(
@@ -141,7 +153,8 @@ def record_submits(
                 },
             )
         else:
-            _SUBMITTED.many(conn, [{"message_id": o.message_id, "now": now_ms} for o in sent])
+            rows = json.dumps([[o.message_id] for o in sent])
+            _SUBMITTED.many(conn, [{"rows": rows, "now": now_ms}])
             _INSERT_PARTS.many(
                 conn,
                 [
@@ -170,14 +183,15 @@ def record_submits(
         _finish(conn, status, [(o.message_id, now_ms, o.error) for o in group], reported)
 
 
+_FINISHED_ROWS = _json_rows("id", "done", "failure")
 _FINISH = {
     status: Precompiled(
         update(messages)
-        .where(messages.c.id == bindparam("message_id"), _may_become(status))
+        .where(messages.c.id == _FINISHED_ROWS.c.id, _may_become(status))
         .values(
             status=status.value,
-            done_at=bindparam("done"),
-            error=bindparam("failure"),
+            done_at=_FINISHED_ROWS.c.done,
+            error=_FINISHED_ROWS.c.failure,
             claimed_until=None,
         )
     )
@@ -226,10 +240,10 @@ def _finish(
     moves it to the NPAI list). Only this rare status pays for that update."""
     if reported is not None:
         reported += moves_to_report(conn, status, rows)
+    first: dict[int, tuple[int, str | None]] = {}  # one row per id: its first
+    for message_id, done, error in rows:
+        first.setdefault(message_id, (done, error))
     if conn.dialect.name == "postgresql":
-        first: dict[int, tuple[int, str | None]] = {}  # one row per id: its first
-        for message_id, done, error in rows:
-            first.setdefault(message_id, (done, error))
         ids = list(first)
         moved = len(
             conn.execute(
@@ -243,9 +257,8 @@ def _finish(
             ).all()
         )
     else:
-        moved = _FINISH[status].many(
-            conn, [{"message_id": m, "done": done, "failure": error} for m, done, error in rows]
-        )
+        batch = json.dumps([[m, done, error] for m, (done, error) in first.items()])
+        moved = _FINISH[status].many(conn, [{"rows": batch}])
     if status is MessageStatus.INVALID_DESTINATION:
         _mark_npai_contacts(conn, [m for m, _, _ in rows])
     return moved
@@ -277,6 +290,23 @@ _PART_DONE = Precompiled(
 )
 
 
+_PARTS_BY_CARRIER = (
+    select(
+        message_parts.c.carrier_id,
+        message_parts.c.message_id,
+        message_parts.c.part,
+        messages.c.parts,
+    )
+    .join(messages, messages.c.id == message_parts.c.message_id)
+    .where(message_parts.c.connector == bindparam("connector"))
+)
+_CARRIER_IDS = _json_rows("carrier_id")
+# SQLite: the carrier ids as one JSON text (PostgreSQL: an IN list, see the module).
+_PARTS_BY_CARRIER_ROWS = Precompiled(
+    _PARTS_BY_CARRIER.where(message_parts.c.carrier_id.in_(select(_CARRIER_IDS.c.carrier_id)))
+)
+
+
 def _resolve_parts(
     conn: Connection, receipts: Sequence[Receipt]
 ) -> list[tuple[Receipt, int, int, int]]:
@@ -288,20 +318,16 @@ def _resolve_parts(
         by_connector.setdefault(receipt.connector, []).append(receipt)
     for connector, group in by_connector.items():
         candidates = {cid for r in group for cid in r.carrier_ids}
-        rows = conn.execute(
-            select(
-                message_parts.c.carrier_id,
-                message_parts.c.message_id,
-                message_parts.c.part,
-                messages.c.parts,
-            )
-            .join(messages, messages.c.id == message_parts.c.message_id)
-            .where(
-                message_parts.c.connector == connector,
-                message_parts.c.carrier_id.in_(candidates),
-            )
-        ).all()
-        index = {row.carrier_id: (row.message_id, row.part, row.parts) for row in rows}
+        rows: Sequence[Any]
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(
+                _PARTS_BY_CARRIER.where(message_parts.c.carrier_id.in_(candidates)),
+                {"connector": connector},
+            ).all()
+        else:
+            batch = json.dumps([[cid] for cid in candidates], ensure_ascii=False)
+            rows = _PARTS_BY_CARRIER_ROWS.rows(conn, {"connector": connector, "rows": batch})
+        index = {carrier_id: (mid, part, parts) for carrier_id, mid, part, parts in rows}
         for receipt in group:
             for carrier_id in receipt.carrier_ids:
                 if carrier_id in index:
