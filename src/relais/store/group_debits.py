@@ -6,7 +6,7 @@ process's group debiting the same account waited all that time: two processes ga
 more than one. Deferred, the row is locked for two round trips (this statement and the
 COMMIT), whatever the group's size.
 
-The statement is still the conditional debit (store.ledger.COVERED_DEBIT's conditions, on
+The statement is still the conditional debit (COVERED_DEBIT's conditions, on
 each account's total): when an account's balance does not cover its total, or it was
 suspended, `DebitRefused` ends the group, and the writer runs its works again one by one,
 where each debit is taken at once and refused on its own (store.postgres_database).
@@ -92,17 +92,21 @@ def _settle_statement() -> Precompiled:
 
 
 _SETTLE = _settle_statement()
-# SQLite: one account's total (store.ledger.COVERED_DEBIT's conditions).
-_SETTLE_ONE = Precompiled(
+# The conditional debit: the new balance and the alert trigger, or no row when the balance
+# does not cover it or the account is suspended (store.ledger, store.paid_campaigns; on
+# SQLite a group's total per account).
+COVERED_DEBIT = (
     update(accounts)
     .where(
         accounts.c.id == bindparam("account"),
         accounts.c.balance >= bindparam("amount"),
+        # A suspended account pays for nothing, whatever a process's cache still believes.
         accounts.c.suspended_at.is_(None),
     )
     .values(balance=accounts.c.balance - bindparam("amount"))
-    .returning(accounts.c.id, accounts.c.balance, watched_trigger(accounts.c.id))
+    .returning(accounts.c.balance, watched_trigger(accounts.c.id).label("trigger"))
 )
+_SETTLE_ONE = Precompiled(COVERED_DEBIT)
 
 
 class _Pending:
@@ -151,7 +155,7 @@ def _settle(conn: Connection, pending: _Pending, account_ids: list[int]) -> None
         rows = _SETTLE.rows(conn, {"accounts": totals.accounts, "amounts": totals.amounts})
     else:
         rows = [
-            row
+            (account_id, *row)
             for account_id, amount in sorted(totals.by_account.items())
             for row in _SETTLE_ONE.rows(conn, {"account": account_id, "amount": amount})
         ]

@@ -9,23 +9,10 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from relais.store import group_debits
 from relais.store.balance_alerts import balance_crossed, watched_trigger
-from relais.store.group_debits import Debit
+from relais.store.group_debits import COVERED_DEBIT, Debit
 from relais.store.precompiled import Precompiled
 from relais.store.tables import accounts, credit_ledger
 
-# The conditional debit: the new balance and the alert trigger, or no row when the balance
-# does not cover it or the account is suspended (also a part of store.paid_campaigns).
-COVERED_DEBIT = (
-    update(accounts)
-    .where(
-        accounts.c.id == bindparam("account"),
-        accounts.c.balance >= bindparam("amount"),
-        # A suspended account pays for nothing, whatever a process's cache still believes.
-        accounts.c.suspended_at.is_(None),
-    )
-    .values(balance=accounts.c.balance - bindparam("amount"))
-    .returning(accounts.c.balance, watched_trigger(accounts.c.id).label("trigger"))
-)
 # Built once: constructing statements costs more than running them on the hot path.
 _DEBIT = Precompiled(COVERED_DEBIT)
 _CREDIT = (

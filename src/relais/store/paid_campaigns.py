@@ -4,7 +4,7 @@ On PostgreSQL they are one statement (data-modifying CTEs): each statement is a 
 the send's transaction waits for while it holds the payer's row lock, and a single send was
 six of them. On SQLite, in-process, they stay four precompiled statements.
 
-Either way the debit is the conditional one (store.ledger.COVERED_DEBIT): when it takes
+Either way the debit is the conditional one (store.group_debits.COVERED_DEBIT): when it takes
 nothing, `insert_paid_campaign` returns None and the caller rolls the transaction back,
 campaign included. In a group of several writes the debit is deferred to the group's end
 instead (store.group_debits), and the statement leaves it out.
@@ -223,7 +223,7 @@ def _one_statement(campaign_columns: tuple[str, ...], deferred: bool) -> Precomp
         .returning(campaigns.c.id)
         .cte("campaign")
     )
-    debit = ledger.COVERED_DEBIT.cte("debit")
+    debit = group_debits.COVERED_DEBIT.cte("debit")
     # What the ledger row and the messages are inserted from: no row when the debit is refused.
     paid = campaign if deferred else campaign.join(debit, true())
     amount = bindparam("amount", type_=credit_ledger.c.amount.type)
