@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import signal
 import socket
@@ -25,6 +24,7 @@ from relais.services import accounts, tokens
 from relais.services.platform import AccountRef, Platform
 from relais.store import claims
 from relais.store.paid_campaigns import MESSAGE_COLUMNS, insert_paid_campaign
+from relais.store.sqlite_database import SqliteDatabase, WriterTurn
 
 
 @dataclass(frozen=True)
@@ -224,14 +224,13 @@ async def in_one_group(platform: Platform, *writes) -> list:
     return their results (exceptions included). SQLite's writer gathers a group once it has
     its turn: the turn is held here, as another process would, until all of them are queued.
     PostgreSQL's writer gathers what is queued while its previous group runs."""
-    path = getattr(platform.db, "path", None)
-    if path is None:
+    if not isinstance(platform.db, SqliteDatabase):
         return await asyncio.gather(*writes, return_exceptions=True)
-    turn = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    turn = WriterTurn(platform.db.path)  # a turn of its own, as another process's
     try:
-        fcntl.flock(turn, fcntl.LOCK_EX)
-        tasks = [asyncio.ensure_future(write) for write in writes]
-        await asyncio.sleep(0.05)  # each has queued its write; the writer waits for the turn
+        with turn:
+            tasks = [asyncio.ensure_future(write) for write in writes]
+            await asyncio.sleep(0.05)  # each has queued its write; the writer waits for the turn
     finally:
-        os.close(turn)  # lets the lock go
+        turn.close()
     return await asyncio.gather(*tasks, return_exceptions=True)

@@ -4,6 +4,8 @@ same transaction, so balance == sum(ledger) always holds."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
@@ -177,14 +179,27 @@ def _append(
     note: str,
     now_ms: int,
 ) -> None:
-    _APPEND.rows(
-        conn,
-        {
-            "account_id": account_id,
-            "amount": amount,
-            "reason": reason.value,
-            "campaign_id": campaign_id,
-            "note": note,
-            "created_at": now_ms,
-        },
-    )
+    append_rows(conn, [ledger_row(account_id, amount, reason, campaign_id, note, now_ms)])
+
+
+def ledger_row(
+    account_id: int,
+    amount: int,
+    reason: LedgerReason,
+    campaign_id: int | None,
+    note: str,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A movement as `append_rows` takes it (the balance moved with it by the caller)."""
+    return {
+        "account_id": account_id,
+        "amount": amount,
+        "reason": reason.value,
+        "campaign_id": campaign_id,
+        "note": note,
+        "created_at": now_ms,
+    }
+
+
+def append_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    _APPEND.many(conn, rows)

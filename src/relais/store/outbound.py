@@ -6,12 +6,11 @@ carrier gave it. Receipts move parts; the message takes its final status from it
 
 On PostgreSQL each step is as few statements as it can be (each is a round trip): a submit
 batch moves its messages and inserts their parts in one statement, and a final status is
-one UPDATE from arrays that returns what moved. On SQLite, in-process, they stay the simpler
-precompiled statements."""
+one UPDATE from arrays that returns what moved. On SQLite a batch is one statement too, its
+rows as one JSON text (store.json_rows), where an executemany waited for the GIL per row."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from relais.core.connector import Receipt, SubmitOutcome
 from relais.core.status import FINAL_STATUSES, PREDECESSORS, MessageStatus
 from relais.store.event_targets import StatusChange, expiries_to_report, moves_to_report
+from relais.store.json_rows import as_json_rows, json_rows
 from relais.store.precompiled import Precompiled
 from relais.store.tables import contacts, message_parts, messages
 
@@ -52,17 +52,7 @@ def _may_become(status: MessageStatus) -> ColumnElement[bool]:
     return messages.c.status.in_(allowed)
 
 
-def _json_rows(*fields: str) -> Any:
-    """SQLite: the rows of one JSON text parameter `rows` (an array of arrays) as a derived
-    table with these columns: a batch in one statement instead of an executemany, whose
-    every row waits for the GIL in the writer thread (store.precompiled)."""
-    each = func.json_each(bindparam("rows")).table_valued("value")
-    return select(
-        *(func.json_extract(each.c.value, f"$[{n}]").label(name) for n, name in enumerate(fields))
-    ).subquery("batch")
-
-
-_SUBMITTED_IDS = _json_rows("id")
+_SUBMITTED_IDS = json_rows("rows", "id")
 _SUBMITTED = Precompiled(
     update(messages)
     .where(messages.c.id.in_(select(_SUBMITTED_IDS.c.id)), _may_become(MessageStatus.SENT))
@@ -153,8 +143,8 @@ def record_submits(
                 },
             )
         else:
-            rows = json.dumps([[o.message_id] for o in sent])
-            _SUBMITTED.many(conn, [{"rows": rows, "now": now_ms}])
+            ids = as_json_rows((o.message_id,) for o in sent)
+            _SUBMITTED.rows(conn, {"rows": ids, "now": now_ms})
             _INSERT_PARTS.many(
                 conn,
                 [
@@ -183,7 +173,7 @@ def record_submits(
         _finish(conn, status, [(o.message_id, now_ms, o.error) for o in group], reported)
 
 
-_FINISHED_ROWS = _json_rows("id", "done", "failure")
+_FINISHED_ROWS = json_rows("rows", "id", "done", "failure")
 _FINISH = {
     status: Precompiled(
         update(messages)
@@ -257,8 +247,8 @@ def _finish(
             ).all()
         )
     else:
-        batch = json.dumps([[m, done, error] for m, (done, error) in first.items()])
-        moved = _FINISH[status].many(conn, [{"rows": batch}])
+        batch = as_json_rows((m, done, error) for m, (done, error) in first.items())
+        moved = _FINISH[status].many(conn, [{"rows": batch}])  # many: the driver's row count
     if status is MessageStatus.INVALID_DESTINATION:
         _mark_npai_contacts(conn, [m for m, _, _ in rows])
     return moved
@@ -300,7 +290,7 @@ _PARTS_BY_CARRIER = (
     .join(messages, messages.c.id == message_parts.c.message_id)
     .where(message_parts.c.connector == bindparam("connector"))
 )
-_CARRIER_IDS = _json_rows("carrier_id")
+_CARRIER_IDS = json_rows("rows", "carrier_id")
 # SQLite: the carrier ids as one JSON text (PostgreSQL: an IN list, see the module).
 _PARTS_BY_CARRIER_ROWS = Precompiled(
     _PARTS_BY_CARRIER.where(message_parts.c.carrier_id.in_(select(_CARRIER_IDS.c.carrier_id)))
@@ -325,7 +315,7 @@ def _resolve_parts(
                 {"connector": connector},
             ).all()
         else:
-            batch = json.dumps([[cid] for cid in candidates], ensure_ascii=False)
+            batch = as_json_rows((cid,) for cid in candidates)
             rows = _PARTS_BY_CARRIER_ROWS.rows(conn, {"connector": connector, "rows": batch})
         index = {carrier_id: (mid, part, parts) for carrier_id, mid, part, parts in rows}
         for receipt in group:

@@ -183,7 +183,6 @@ def insert_deferred(conn: Connection, *, with_debits: bool = False) -> None:
 
 _LAST_CAMPAIGN = Precompiled(select(func.coalesce(func.max(campaigns.c.id), 0)))
 _INSERT_CAMPAIGNS = Precompiled(insert(campaigns))
-_INSERT_LEDGER_ROWS = Precompiled(insert(credit_ledger))
 
 
 def _insert_sends(conn: Connection, columns: tuple[str, ...], sends: list[_Deferred]) -> None:
@@ -198,18 +197,18 @@ def _insert_sends(conn: Connection, columns: tuple[str, ...], sends: list[_Defer
         debit = send.paid.debit
         if debit.amount:
             ledger_rows.append(
-                {
-                    "account_id": debit.account_id,
-                    "amount": -debit.amount,
-                    "reason": ledger.LedgerReason.CAMPAIGN.value,
-                    "campaign_id": campaign_id,
-                    "note": "",
-                    "created_at": send.now_ms,
-                }
+                ledger.ledger_row(
+                    debit.account_id,
+                    -debit.amount,
+                    ledger.LedgerReason.CAMPAIGN,
+                    campaign_id,
+                    "",
+                    send.now_ms,
+                )
             )
         message_rows += [{**row, "campaign_id": campaign_id} for row in send.messages]
     _INSERT_CAMPAIGNS.many(conn, campaign_rows)
-    _INSERT_LEDGER_ROWS.many(conn, ledger_rows)
+    ledger.append_rows(conn, ledger_rows)
     campaign_store.insert_messages(conn, message_rows)
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
 
 from relais.core.status import MessageStatus
 from relais.store.advisory_locks import AdvisoryLock
+from relais.store.json_rows import as_json_rows, json_rows
 from relais.store.precompiled import Precompiled
 from relais.store.tables import blacklist, campaigns, messages, npai
 
@@ -124,13 +125,8 @@ _SCREEN_MANY = _screen_many()
 
 def _screen_many_sqlite():
     """SQLite: the same, the keys as one JSON text of [account, number, text, since, until]
-    arrays (one statement, where each key's cost a wait for the GIL in the writer thread)."""
-    each = func.json_each(bindparam("keys")).table_valued("key", "value")
-    fields = ("account", "number", "body", "since", "until")
-    key = select(
-        each.c.key.label("position"),
-        *(func.json_extract(each.c.value, f"$[{n}]").label(name) for n, name in enumerate(fields)),
-    ).subquery("k")
+    rows (store.json_rows)."""
+    key = json_rows("keys", "account", "number", "body", "since", "until")
     c = key.c
     recent = _recent(c.number, c.body, account=c.account, since=c.since, until=c.until)
     return Precompiled(
@@ -225,30 +221,24 @@ def screen_many(conn: Connection, keys: list[ScreenKey]) -> list[tuple[bool, boo
     if len(keys) == 1:  # one key: the simpler statement
         account, number, body, window = keys[0]
         return [screen_one(conn, account_id=account, number=number, text=body, window=window)]
-    if conn.dialect.name != "postgresql":
-        rows = _SCREEN_MANY_SQLITE.rows(
+    if conn.dialect.name == "postgresql":
+        rows = _SCREEN_MANY.rows(
             conn,
             {
-                "keys": json.dumps(
-                    [[a, n, t, *(w if w else (0, 0))] for a, n, t, w in keys],
-                    ensure_ascii=False,
-                )
+                "accounts": [key[0] for key in keys],
+                "numbers": [key[1] for key in keys],
+                "texts": [key[2] for key in keys],
+                "sinces": [key[3][0] if key[3] else 0 for key in keys],
+                "untils": [key[3][1] if key[3] else 0 for key in keys],
             },
         )
-        return [
-            (bool(listed), bool(unreachable), total, same)
-            for listed, unreachable, total, same in rows
-        ]
-    params = {
-        "accounts": [key[0] for key in keys],
-        "numbers": [key[1] for key in keys],
-        "texts": [key[2] for key in keys],
-        "sinces": [key[3][0] if key[3] else 0 for key in keys],
-        "untils": [key[3][1] if key[3] else 0 for key in keys],
-    }
+    else:
+        rows = _SCREEN_MANY_SQLITE.rows(
+            conn, {"keys": as_json_rows((a, n, t, *(w or (0, 0))) for a, n, t, w in keys)}
+        )
     return [
         (bool(listed), bool(unreachable), int(total), int(same))
-        for listed, unreachable, total, same in _SCREEN_MANY.rows(conn, params)
+        for listed, unreachable, total, same in rows
     ]
 
 

@@ -25,14 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from relais.store.advisory_locks import AdvisoryLock
 from relais.store.storage_errors import storage_errors
-from relais.store.write_groups import (
-    GROUP_LIMIT,
-    GroupRead,
-    Work,
-    Write,
-    run_group,
-    run_writes,
-)
+from relais.store.write_groups import GROUP_LIMIT, GroupRead, Work, Write, run_group
 
 T = TypeVar("T")
 
@@ -217,7 +210,7 @@ class SqliteDatabase:
     def _run_alone(self, conn: Connection, job: _Job) -> tuple[bool, Any]:
         try:
             with storage_errors(), conn.begin():
-                result = run_writes(conn, [job.write])[0]
+                result = run_group(conn, [job.write])[0]
         except Exception as exc:
             if conn.in_transaction():
                 conn.rollback()
