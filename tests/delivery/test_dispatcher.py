@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from tests.support import fetch_all, make_customer, wait_until
 
+from relais.core.connector import Receipt
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
 from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
@@ -18,6 +19,7 @@ from relais.services import delivery_reports
 from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import claims, outbound
 from relais.store import connectors as connector_store
+from relais.store import receipts as receipt_store
 from relais.store.tables import messages, parked_receipts
 
 
@@ -145,14 +147,14 @@ async def test_status_never_moves_backwards(platform):
     [message] = await claim(platform, now)
     sent = outbound.SubmitOutcome(message.id, "sim", MessageStatus.SENT, carrier_ids=("c1",))
     await platform.db.write(lambda conn: outbound.record_submits(conn, [sent], now_ms=now))
-    delivered = outbound.Receipt("sim", ("c1",), MessageStatus.DELIVERED, now + 1)
-    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, [delivered]))
+    delivered = Receipt("sim", ("c1",), MessageStatus.DELIVERED, now + 1)
+    moved, _ = await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, [delivered]))
     assert moved == 1
     # A late SENT and a contradicting receipt change nothing.
     again = outbound.SubmitOutcome(message.id, "sim", MessageStatus.SENT, carrier_ids=())
     await platform.db.write(lambda conn: outbound.record_submits(conn, [again], now_ms=now + 2))
-    expired = outbound.Receipt("sim", ("c1",), MessageStatus.EXPIRED, now + 3)
-    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, [expired]))
+    expired = Receipt("sim", ("c1",), MessageStatus.EXPIRED, now + 3)
+    moved, _ = await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, [expired]))
     assert moved == 0
     assert await statuses(platform) == ["delivered"]
 
@@ -172,14 +174,14 @@ async def test_receipt_matches_an_id_written_in_the_other_base(platform):
     customer = await make_customer(platform, credits=10)
     await send(platform, account=customer.account, submission=Submission("Hi", numbers(1)))
     await submitted(platform, "12345")
-    receipt = outbound.Receipt("simulator", ("3039", "12345"), MessageStatus.DELIVERED, 1)
+    receipt = Receipt("simulator", ("3039", "12345"), MessageStatus.DELIVERED, 1)
     moved, unmatched = await platform.db.write(
-        lambda conn: outbound.apply_receipts(conn, [receipt])
+        lambda conn: receipt_store.apply_receipts(conn, [receipt])
     )
     assert (moved, unmatched) == (1, [])
-    stranger = outbound.Receipt("simulator", ("ffff",), MessageStatus.DELIVERED, 1)
+    stranger = Receipt("simulator", ("ffff",), MessageStatus.DELIVERED, 1)
     moved, unmatched = await platform.db.write(
-        lambda conn: outbound.apply_receipts(conn, [stranger])
+        lambda conn: receipt_store.apply_receipts(conn, [stranger])
     )
     assert (moved, unmatched) == (0, [stranger])
 
@@ -188,8 +190,8 @@ async def test_failed_part_decides_a_multi_part_message_at_once(platform):
     customer = await make_customer(platform, credits=10)
     await send(platform, account=customer.account, submission=Submission("x" * 300, numbers(1)))
     await submitted(platform, "a1", "a2")
-    failed = outbound.Receipt("simulator", ("a2",), MessageStatus.NOT_DELIVERED, 5, "err:001")
-    await platform.db.write(lambda conn: outbound.apply_receipts(conn, [failed]))
+    failed = Receipt("simulator", ("a2",), MessageStatus.NOT_DELIVERED, 5, "err:001")
+    await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, [failed]))
     assert await statuses(platform) == ["not_delivered"]
 
 
@@ -197,15 +199,15 @@ async def test_one_delivered_part_settles_after_the_grace_period(platform):
     customer = await make_customer(platform, credits=10)
     await send(platform, account=customer.account, submission=Submission("x" * 300, numbers(1)))
     await submitted(platform, "b1", "b2")
-    last = outbound.Receipt("simulator", ("b2",), MessageStatus.DELIVERED, 1_000)
-    await platform.db.write(lambda conn: outbound.apply_receipts(conn, [last]))
+    last = Receipt("simulator", ("b2",), MessageStatus.DELIVERED, 1_000)
+    await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, [last]))
     assert await statuses(platform) == ["sent"]
     early = await platform.db.write(
-        lambda conn: outbound.settle_partial_deliveries(conn, before_ms=1_000)
+        lambda conn: receipt_store.settle_partial_deliveries(conn, before_ms=1_000)
     )
     assert early == 0
     settled = await platform.db.write(
-        lambda conn: outbound.settle_partial_deliveries(conn, before_ms=1_001)
+        lambda conn: receipt_store.settle_partial_deliveries(conn, before_ms=1_001)
     )
     assert settled == 1
     assert await statuses(platform) == ["delivered"]
@@ -315,12 +317,10 @@ async def test_receipts_applied_together_are_all_counted(platform):
         for m in claimed
     ]
     await platform.db.write(lambda conn: outbound.record_submits(conn, sent, now_ms=now))
-    receipts = [
-        outbound.Receipt("sim", (f"c{m.id}",), MessageStatus.DELIVERED, now + 1) for m in claimed
-    ]
-    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, receipts))
+    receipts = [Receipt("sim", (f"c{m.id}",), MessageStatus.DELIVERED, now + 1) for m in claimed]
+    moved, _ = await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, receipts))
     assert moved == 3
-    moved, _ = await platform.db.write(lambda conn: outbound.apply_receipts(conn, receipts))
+    moved, _ = await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, receipts))
     assert moved == 0
 
 
@@ -329,7 +329,7 @@ async def parked_count(platform) -> int:
 
 
 def carrier_receipt(carrier_id: str) -> outbound.Receipt:
-    return outbound.Receipt("simulator", (carrier_id,), MessageStatus.DELIVERED, 1_000)
+    return Receipt("simulator", (carrier_id,), MessageStatus.DELIVERED, 1_000)
 
 
 async def test_receipt_for_a_submit_a_dead_process_never_stored_is_parked_then_applied(platform):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from tests.support import fetch_all, make_customer
 
+from relais.core.connector import Receipt
 from relais.core.instant import to_ms
 from relais.core.status import MessageStatus
 from relais.services import opt_outs
@@ -17,6 +18,7 @@ from relais.services.delivery_reports import record_inbound
 from relais.services.opt_outs import OptOutContact
 from relais.services.sending.numbers import Recipient, Submission, send
 from relais.store import claims, outbound
+from relais.store import receipts as receipt_store
 from relais.store.tables import (
     blacklist,
     campaign_lists,
@@ -92,10 +94,10 @@ async def submit(platform, *, failures: dict[str, MessageStatus] | None = None) 
 
 async def receipts(platform, ids: dict[str, int], statuses: dict[str, MessageStatus]) -> None:
     batch = [
-        outbound.Receipt("simulator", (f"c{ids[number]}",), status, 1_000)
+        Receipt("simulator", (f"c{ids[number]}",), status, 1_000)
         for number, status in statuses.items()
     ]
-    await platform.db.write(lambda conn: outbound.apply_receipts(conn, batch))
+    await platform.db.write(lambda conn: receipt_store.apply_receipts(conn, batch))
 
 
 async def npai_flags(platform) -> dict[str, bool]:

@@ -21,6 +21,7 @@ from relais.services.platform import Platform
 from relais.services.short_links import short_links
 from relais.store import claims, outbound, parked_receipts
 from relais.store import inbound as inbound_store
+from relais.store import receipts as receipt_store
 from relais.store.event_targets import StatusChange
 from relais.store.inbound import LastMessage
 
@@ -31,7 +32,7 @@ async def claim_due(
     platform: Platform, *, connector: str, now_ms: int, limit: int, lease_ms: int
 ) -> list[OutboundMessage]:
     """Lease up to `limit` due messages routed to `connector`, their tracked links put in
-    (see store.outbound)."""
+    (see store.claims)."""
     links = await short_links(platform)
     return await platform.db.write(
         lambda conn: claims.claim_due(
@@ -74,7 +75,7 @@ async def apply_receipts(
 
     def apply(conn: Connection) -> tuple[int, list[Receipt], int]:
         changes: list[StatusChange] = []
-        moved, unmatched = outbound.apply_receipts(conn, receipts, reported=changes)
+        moved, unmatched = receipt_store.apply_receipts(conn, receipts, reported=changes)
         parked_receipts.park(conn, [r for r in unmatched if r in park_if_unmatched], now_ms=now_ms)
         waiting = [r for r in unmatched if r not in park_if_unmatched]
         return moved, waiting, events.write_dlr_events(conn, changes, now_ms=now_ms)
@@ -134,7 +135,9 @@ def _apply_parked_batch(
     if not parked:
         return ParkedOutcome(0, 0, 0), 0, 0
     changes: list[StatusChange] = []
-    moved, unmatched = outbound.apply_receipts(conn, [p.receipt for p in parked], reported=changes)
+    moved, unmatched = receipt_store.apply_receipts(
+        conn, [p.receipt for p in parked], reported=changes
+    )
     still_waiting = {id(r) for r in unmatched}
     applied = [p.id for p in parked if id(p.receipt) not in still_waiting]
     given_up = [
@@ -180,7 +183,9 @@ async def settle_overdue(
 
     def settle(conn: Connection) -> int:
         changes: list[StatusChange] = []
-        outbound.settle_partial_deliveries(conn, before_ms=now_ms - part_grace_ms, reported=changes)
+        receipt_store.settle_partial_deliveries(
+            conn, before_ms=now_ms - part_grace_ms, reported=changes
+        )
         outbound.expire_unreported(
             conn, submitted_before_ms=now_ms - validity_ms, now_ms=now_ms, reported=changes
         )
