@@ -31,6 +31,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,8 @@ BULK_SIZE = 500
 FIRST_NUMBER = 33600000000
 ROUND_SPAN = 10_000_000
 DRAIN_TIMEOUT_S = 900.0
+# A delivering process reports its figures every 2 s (server.background.REPORT_SECONDS).
+REPORT_WAIT_S = 2.5
 
 
 def say(line: str) -> None:
@@ -201,6 +204,7 @@ class RoundResult:
     receipts_per_s: float
     drain_s: float
     cpu: dict[str, float]
+    write_ms_per_message: dict[str, float]
 
 
 def accepted_ok(body: bytes) -> bool:
@@ -240,6 +244,19 @@ async def receipts_all_stored(rig: Rig, floor: int, expected: int) -> float:
     return time.time()
 
 
+async def write_seconds(rig: Rig) -> dict[str, float]:
+    """Seconds each role's database writers spent inside write transactions, from /metrics
+    (on SQLite: how long each held the one write lock)."""
+    url = f"http://{HOST}:{rig.port}/metrics"
+    text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read().decode())
+    found = {}
+    for line in text.splitlines():
+        if line.startswith('relais_db_write_seconds_total{role="'):
+            labels, value = line.rsplit(" ", 1)
+            found[labels.split('"')[1]] = float(value)
+    return found
+
+
 async def send_round(rig: Rig, concurrency: int, args: argparse.Namespace, first: int):
     # Requests take the accounts in turn (--accounts).
     headers = [rig.headers(account=n) for n in range(len(rig.tokens))]
@@ -251,6 +268,7 @@ async def send_round(rig: Rig, concurrency: int, args: argparse.Namespace, first
     floor = await rig.ledger.last_message_id()
     smsc_before = rig.smsc_counts.accepted
     meter = CpuMeter(rig.processes)
+    written_before = await write_seconds(rig)
     started = time.time()
     load = run_load(
         HOST,
@@ -275,6 +293,12 @@ async def send_round(rig: Rig, concurrency: int, args: argparse.Namespace, first
     stored_at = await receipts_all_stored(rig, floor, messages)
     await wait_until(lambda: rig.smsc_counts.accepted - smsc_before >= messages, 10, "the SMSC")
     to_smsc_s = rig.smsc_counts.accepted_moved_at - started
+    await asyncio.sleep(REPORT_WAIT_S)  # the delivery process's figures for the whole round
+    written = await write_seconds(rig)
+    write_ms = {
+        role: 1000 * (seconds - written_before.get(role, 0.0)) / max(1, messages)
+        for role, seconds in written.items()
+    }
     return RoundResult(
         concurrency,
         result,
@@ -283,6 +307,7 @@ async def send_round(rig: Rig, concurrency: int, args: argparse.Namespace, first
         receipts_per_s=messages / (stored_at - started),
         drain_s=stored_at - started - result.seconds,
         cpu=cpu,
+        write_ms_per_message=write_ms,
     )
 
 
@@ -293,14 +318,17 @@ def round_line(r: RoundResult) -> str:
         f"{r.load.percentile(99):.1f} ms | {r.to_smsc_per_s:,.0f} | {r.receipts_per_s:,.0f} | "
         f"{r.messages:,} ({r.load.failures} failed) | {r.drain_s:.1f} s | "
         f"{cpu['supervisor']:.0f} / {cpu['http']:.0f} / {cpu['delivery']:.0f} / "
-        f"{cpu['smsc']:.0f} / {cpu['loadgen']:.0f} |"
+        f"{cpu['smsc']:.0f} / {cpu['loadgen']:.0f} | "
+        f"{r.write_ms_per_message.get('api', 0):.3f} / "
+        f"{r.write_ms_per_message.get('delivery', 0):.3f} |"
     )
 
 
 TABLE_HEAD = (
     "| c | accepted/s | p50 | p99 | delivered to the SMSC/s | receipts stored/s | messages | "
-    "drain after load | CPU % supervisor / HTTP / delivery / SMSC / loadgen |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+    "drain after load | CPU % supervisor / HTTP / delivery / SMSC / loadgen | "
+    "ms in write transactions per message, HTTP / delivery |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -3,13 +3,17 @@ other process through its report in the database; a process gone silent or stopp
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
 
 from relais.api.app import create_app
+from relais.core.instant import to_ms
 from relais.services import process_reports
 from relais.services.platform import Platform, utc_now
+from relais.services.process_reports import ProcessFigures
+from relais.store import process_reports as process_reports_store
 from relais.webhooks.sender import WebhookSender
 
 
@@ -64,3 +68,28 @@ async def test_a_process_counts_itself_live_not_from_its_report(platform):
     await process_reports.publish(own)
     own.webhooks.delivered = 6
     assert [f.webhook_events_delivered for f in await process_reports.everyone(own)] == [6]
+
+
+async def test_metrics_show_the_database_writers_of_each_role(platform):
+    """The scraped process's own writer (role api) beside each delivering process's report:
+    on SQLite their write seconds together say how busy the one write lock is."""
+    await platform.db.write(lambda conn: None)
+    deliverer = ProcessFigures(
+        delivers=True,
+        db_groups_committed=7,
+        db_works_committed=40,
+        db_write_seconds=1.5,
+        db_turn_wait_seconds=0.25,
+    )
+    await platform.db.write(
+        lambda conn: process_reports_store.save(
+            conn, owner="host-a:1:x", now_ms=to_ms(utc_now()), report=deliverer.as_json()
+        )
+    )
+    metrics = await metrics_of(platform)
+    assert 'relais_db_groups_committed_total{role="delivery"} 7.0' in metrics
+    assert 'relais_db_works_committed_total{role="delivery"} 40.0' in metrics
+    assert 'relais_db_write_seconds_total{role="delivery"} 1.5' in metrics
+    assert 'relais_db_turn_wait_seconds_total{role="delivery"} 0.25' in metrics
+    own = re.search(r'relais_db_write_seconds_total\{role="api"\} (\S+)', metrics)
+    assert own is not None and float(own.group(1)) > 0

@@ -90,12 +90,23 @@ class RelaisCollector(Collector):
                 "Age of the oldest webhook event waiting for delivery",
                 max(f.webhook_oldest_pending_seconds for f in senders),
             )
-        db = self.platform.db
-        for name in ("groups_committed", "works_committed"):
-            if hasattr(db, name):
-                family = CounterMetricFamily(f"relais_db_{name}", f"Database {name}")
-                family.add_metric([], getattr(db, name))
-                yield family
+        # The database writer of each process, by role: on SQLite the write seconds of all
+        # processes together near the elapsed time means the one write lock is the limit.
+        writers = [
+            ("groups_committed", "Write transactions committed"),
+            ("works_committed", "Writes committed (several share a transaction)"),
+            ("write_seconds", "Seconds spent inside write transactions"),
+            ("turn_wait_seconds", "Seconds waited for SQLite's write turn"),
+        ]
+        for name, help_text in writers:
+            family = CounterMetricFamily(f"relais_db_{name}", help_text, labels=["role"])
+            by_role: dict[str, float] = {}
+            for figures in self.processes:
+                value = getattr(figures, f"db_{name}")
+                by_role[figures.role] = by_role.get(figures.role, 0) + value
+            for role, value in sorted(by_role.items()):
+                family.add_metric([role], value)
+            yield family
 
 
 def _counter(name: str, help_text: str, value: float) -> CounterMetricFamily:

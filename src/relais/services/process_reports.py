@@ -30,6 +30,16 @@ class ProcessFigures:
     webhook_oldest_pending_seconds: float = 0.0
     delivers: bool = False
     sends_webhooks: bool = False
+    # The database writer's figures (store.sqlite_database, store.postgres_database).
+    db_groups_committed: int = 0
+    db_works_committed: int = 0
+    db_write_seconds: float = 0.0
+    db_turn_wait_seconds: float = 0.0
+
+    @property
+    def role(self) -> str:
+        """What the process is there for, as the metrics label it."""
+        return "delivery" if self.delivers else "api"
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +53,11 @@ class ProcessFigures:
 
 def own_figures(platform: Platform) -> ProcessFigures:
     figures = ProcessFigures()
+    db = platform.db
+    figures.db_groups_committed = getattr(db, "groups_committed", 0)
+    figures.db_works_committed = getattr(db, "works_committed", 0)
+    figures.db_write_seconds = getattr(db, "write_seconds", 0.0)
+    figures.db_turn_wait_seconds = getattr(db, "turn_wait_seconds", 0.0)
     dispatcher = platform.dispatcher
     if dispatcher is not None:
         figures.delivers = True

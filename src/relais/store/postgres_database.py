@@ -8,6 +8,7 @@ whole contract).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -58,6 +59,7 @@ class PostgresDatabase:
         self.groups_committed = 0
         self.works_committed = 0
         self.retries = 0  # works run again after a deadlock or a serialization conflict
+        self.write_seconds = 0.0  # inside the writers' transactions, each writer's own summed
 
     async def write(
         self,
@@ -99,7 +101,9 @@ class PostgresDatabase:
                     break
                 group.append(nxt)
                 held.add(nxt.write.locks)
+            started = time.perf_counter()
             await self._run_group(group)
+            self.write_seconds += time.perf_counter() - started
             if stop:
                 return
 

@@ -14,6 +14,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,6 +122,10 @@ class SqliteDatabase:
         self._writer.start()
         self.groups_committed = 0
         self.works_committed = 0
+        # Seconds this process waited for the write turn, and held it (its share of the one
+        # write lock: what bounds the sends per second of all processes together).
+        self.turn_wait_seconds = 0.0
+        self.write_seconds = 0.0
 
     async def write(
         self,
@@ -170,9 +175,14 @@ class SqliteDatabase:
                     return
                 # The group is gathered once the turn is ours: what arrived while another
                 # process held it joins this commit instead of waiting for the next one.
+                asked = time.perf_counter()
                 with self._turn:
+                    taken = time.perf_counter()
                     group, stop = self._gather(first)
-                    self._run_group_in_turn(conn, group)
+                    outcomes = self._run_group_in_turn(conn, group)
+                self.turn_wait_seconds += taken - asked
+                self.write_seconds += time.perf_counter() - taken
+                self._publish(group, outcomes)  # the turn let go of first: others may write
                 if stop:
                     return
         finally:
@@ -192,7 +202,7 @@ class SqliteDatabase:
             group.append(nxt)
         return group, False
 
-    def _run_group_in_turn(self, conn: Connection, group: list[_Job]) -> None:
+    def _run_group_in_turn(self, conn: Connection, group: list[_Job]) -> list[tuple[bool, Any]]:
         try:
             with conn.begin():
                 writes = [job.write for job in group]
@@ -205,7 +215,7 @@ class SqliteDatabase:
         else:
             self.groups_committed += 1
             self.works_committed += len(group)
-        self._publish(group, outcomes)
+        return outcomes
 
     def _run_alone(self, conn: Connection, job: _Job) -> tuple[bool, Any]:
         try:
