@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, or_
 from relais.core.connector import OutboundMessage
 from relais.core.short_links import ShortLinks
 from relais.core.status import MessageStatus
+from relais.store.json_rows import as_json_rows, json_rows
 from relais.store.precompiled import Precompiled
 from relais.store.short_links import link_count
 from relais.store.tables import campaigns, messages
@@ -70,6 +71,12 @@ def _claim(*, with_campaigns: bool) -> Precompiled:
 
 _CLAIM = _claim(with_campaigns=False)
 _CLAIM_WITH_CAMPAIGNS = _claim(with_campaigns=True)
+# SQLite (its RETURNING names only the updated table): the claimed messages' campaigns, the
+# ids as one JSON text (store.json_rows).
+_CAMPAIGN_IDS = json_rows("rows", "id")
+_CLAIMED_CAMPAIGNS = Precompiled(
+    select(campaigns.c.id, *_CAMPAIGN_COLUMNS).where(campaigns.c.id.in_(select(_CAMPAIGN_IDS.c.id)))
+)
 
 
 class _Campaign(NamedTuple):
@@ -111,13 +118,9 @@ def claim_due(
     else:
         claimed = [_Claimed(*row) for row in _CLAIM.rows(conn, params)]
         if claimed:
+            ids = as_json_rows((campaign_id,) for campaign_id in {r.campaign_id for r in claimed})
             by_campaign = {
-                row[0]: _Campaign(*row[1:])
-                for row in conn.execute(
-                    select(campaigns.c.id, *_CAMPAIGN_COLUMNS).where(
-                        campaigns.c.id.in_({row.campaign_id for row in claimed})
-                    )
-                )
+                row[0]: _Campaign(*row[1:]) for row in _CLAIMED_CAMPAIGNS.rows(conn, {"rows": ids})
             }
     if not claimed:
         return []

@@ -4,14 +4,27 @@ transaction, before the update, so the change seen is the change made)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 
 from relais.core.events import EventType
 from relais.core.skycore_postbacks import MT_TYPE as POSTBACK_MT
 from relais.core.status import PREDECESSORS, MessageStatus
+from relais.store.json_rows import as_json_rows, json_rows
+from relais.store.precompiled import Precompiled
 from relais.store.tables import campaigns, messages, webhooks
 from relais.store.webhooks import LIVE
 
@@ -48,9 +61,7 @@ class StatusChange:
     target: DlrTarget
 
 
-def _watched(
-    conn: Connection, selected: ColumnElement[bool], *, dlr: bool = True
-) -> dict[int, tuple[str, DlrTarget]]:
+def _watched_query(selected: ColumnElement[bool], *, dlr: bool, postgres: bool) -> Select:
     """The current status and DLR target of the `selected` messages whose account has a live
     DLR webhook or postback URL (only the latter when not `dlr`), or, with `dlr`, whose
     campaign has a live `urlDlr` webhook; locked on PostgreSQL until commit so the change
@@ -58,10 +69,11 @@ def _watched(
     (small) webhooks table and a look in the partial index of campaigns with a `urlDlr`
     (hashed once per batch by PostgreSQL), which holds no other campaign: no campaigns row
     is read for a message without one (docs/smspartner.md, "Callbacks")."""
+    # Literals: the statement is compiled once (store.precompiled), without expanding lists.
     types = [EventType.DLR.value, POSTBACK_MT] if dlr else [POSTBACK_MT]
     account_hooks = and_(
         webhooks.c.account_id == messages.c.account_id,
-        webhooks.c.type.in_(types),
+        webhooks.c.type.in_([literal_column(f"'{kind}'") for kind in types]),
         webhooks.c.status == LIVE,
     )
     columns = (
@@ -101,36 +113,66 @@ def _watched(
     else:
         query = (
             select(*columns, null().label("callback_id"))
-            .join(webhooks, account_hooks)
+            .select_from(messages.join(webhooks, account_hooks))
             .where(selected)
         )
     query = query.order_by(messages.c.id, webhooks.c.id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=messages)
+    return query.with_for_update(of=messages) if postgres else query
+
+
+def _targets(rows: Iterable[Sequence[Any]]) -> dict[int, tuple[str, DlrTarget]]:
+    """The rows of a `_watched_query`, by message: its status and DLR target."""
     found: dict[int, tuple[str, DlrTarget]] = {}
-    for row in conn.execute(query):
-        known = found.get(row.id)
+    for (
+        message_id,
+        status,
+        account_id,
+        destination,
+        country,
+        gsmsmsid,
+        campaign_id,
+        cost,
+        webhook_id,
+        webhook_type,
+        callback_id,
+    ) in rows:
+        known = found.get(message_id)
         hooks = known[1].webhook_ids if known else ()
         postbacks = known[1].postback_ids if known else ()
-        if row.webhook_id is None:
+        if webhook_id is None:
             pass
-        elif row.webhook_type == POSTBACK_MT:
-            postbacks = (*postbacks, row.webhook_id)
+        elif webhook_type == POSTBACK_MT:
+            postbacks = (*postbacks, webhook_id)
         else:
-            hooks = (*hooks, row.webhook_id)
+            hooks = (*hooks, webhook_id)
         target = DlrTarget(
-            row.account_id,
-            row.destination,
-            row.country,
-            row.gsmsmsid,
-            row.campaign_id,
+            account_id,
+            destination,
+            country,
+            gsmsmsid,
+            campaign_id,
             hooks,
             postbacks,
-            row.callback_id,
-            row.cost,
+            callback_id,
+            cost,
         )
-        found[row.id] = (row.status, target)
+        found[message_id] = (status, target)
     return found
+
+
+# The moves of a batch, by message id: SQLite reads the ids from one JSON text, compiled
+# once; PostgreSQL from an IN list planned with the table's current size (docs/decisions.md).
+_MOVED_IDS = json_rows("rows", "id")
+_MOVES_SQLITE = {
+    dlr: Precompiled(
+        _watched_query(messages.c.id.in_(select(_MOVED_IDS.c.id)), dlr=dlr, postgres=False)
+    )
+    for dlr in (True, False)
+}
+_MOVES_PG = {
+    dlr: _watched_query(messages.c.id.in_(bindparam("ids", expanding=True)), dlr=dlr, postgres=True)
+    for dlr in (True, False)
+}
 
 
 def moves_to_report(
@@ -145,7 +187,11 @@ def moves_to_report(
     follow), with what the event names. Read before the update, in one statement."""
     if not rows:
         return []
-    watched = _watched(conn, messages.c.id.in_([message_id for message_id, _, _ in rows]), dlr=dlr)
+    ids = [message_id for message_id, _, _ in rows]
+    if conn.dialect.name == "postgresql":
+        watched = _targets(conn.execute(_MOVES_PG[dlr], {"ids": ids}))
+    else:
+        watched = _targets(_MOVES_SQLITE[dlr].rows(conn, {"rows": as_json_rows((i,) for i in ids)}))
     allowed = {s.value for s in PREDECESSORS[status]}
     changes = []
     for message_id, done, _ in rows:
@@ -162,7 +208,11 @@ def expiries_to_report(
     the sweep's own condition, not by a list of ids (an outage can leave very many)."""
     return [
         StatusChange(message_id, MessageStatus.EXPIRED.value, now_ms, target)
-        for message_id, (_, target) in _watched(conn, overdue).items()
+        for message_id, (_, target) in _targets(
+            conn.execute(
+                _watched_query(overdue, dlr=True, postgres=conn.dialect.name == "postgresql")
+            )
+        ).items()
     ]
 
 
