@@ -19,6 +19,7 @@ from relais.delivery.connectors.builtin_carrier import BuiltinCarrier
 from relais.delivery.connectors.factory import build_connector
 from relais.delivery.dispatcher import Dispatcher
 from relais.server.doorbell import Bell, Doorbell, doorbell_dir
+from relais.server.heap import freeze_startup_heap
 from relais.server.supervisor import die_with_parent
 from relais.services import process_reports, retention
 from relais.services.platform import Platform
@@ -155,4 +156,6 @@ def app_from_env() -> ASGIApp:
         raise SystemExit(1)
     platform = Platform.open(Settings.from_env())
     delivery = os.environ.get("RELAIS_ROLE", "all") != "api"
-    return create_app(platform, lifespan=running(platform, delivery=delivery))
+    app = create_app(platform, lifespan=running(platform, delivery=delivery))
+    freeze_startup_heap()
+    return app

@@ -12,6 +12,7 @@ import uvloop
 
 from relais.config import Settings
 from relais.server.background import running
+from relais.server.heap import freeze_startup_heap
 from relais.services.platform import Platform
 
 
@@ -28,6 +29,7 @@ async def deliver_until_stopped(
     if stop_requested():
         stopped.set()
     async with running(platform, delivery=True):
+        freeze_startup_heap()
         await stopped.wait()
 
 
