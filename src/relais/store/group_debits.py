@@ -106,7 +106,8 @@ COVERED_DEBIT = (
     .values(balance=accounts.c.balance - bindparam("amount"))
     .returning(accounts.c.balance, watched_trigger(accounts.c.id).label("trigger"))
 )
-_SETTLE_ONE = Precompiled(COVERED_DEBIT)
+# Built once, for a debit taken at once (store.ledger) and each account's total on SQLite.
+COVERED_DEBIT_ONE = Precompiled(COVERED_DEBIT)
 
 
 class _Pending:
@@ -157,7 +158,7 @@ def _settle(conn: Connection, pending: _Pending, account_ids: list[int]) -> None
         rows = [
             (account_id, *row)
             for account_id, amount in sorted(totals.by_account.items())
-            for row in _SETTLE_ONE.rows(conn, {"account": account_id, "amount": amount})
+            for row in COVERED_DEBIT_ONE.rows(conn, {"account": account_id, "amount": amount})
         ]
     totals.taken(conn, rows)
 

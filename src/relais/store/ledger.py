@@ -11,12 +11,11 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from relais.store import group_debits
 from relais.store.balance_alerts import balance_crossed, watched_trigger
-from relais.store.group_debits import COVERED_DEBIT, Debit
+from relais.store.group_debits import Debit
 from relais.store.precompiled import Precompiled
 from relais.store.tables import accounts, credit_ledger
 
 # Built once: constructing statements costs more than running them on the hot path.
-_DEBIT = Precompiled(COVERED_DEBIT)
 _CREDIT = (
     update(accounts)
     .where(accounts.c.id == bindparam("account"))
@@ -53,12 +52,12 @@ def debit_if_covered(
     that takes the balance to or below the account's alert trigger queues its BALANCE_ALERT
     in this transaction (store.balance_alerts)."""
     group_debits.settle_account(conn, account_id)
-    debited = _DEBIT.first(conn, {"account": account_id, "amount": amount})
+    debited = group_debits.COVERED_DEBIT_ONE.first(conn, {"account": account_id, "amount": amount})
     if debited is None:
         return None
     new_balance, trigger = debited
     if amount:
-        _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+        append_rows(conn, [ledger_row(account_id, -amount, reason, campaign_id, note, now_ms)])
         if trigger is not None:
             balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
@@ -81,7 +80,7 @@ def take(
     deferred = group_debits.defer(conn, account_id=account_id, amount=amount, now_ms=now_ms)
     if deferred is not None:
         if amount:
-            _append(conn, account_id, -amount, reason, campaign_id, note, now_ms)
+            append_rows(conn, [ledger_row(account_id, -amount, reason, campaign_id, note, now_ms)])
         return deferred
     balance = debit_if_covered(
         conn,
@@ -110,7 +109,7 @@ def credit(
     balance to or below it."""
     group_debits.settle_account(conn, account_id)
     new_balance, trigger = conn.execute(_CREDIT, {"account": account_id, "amount": amount}).one()
-    _append(conn, account_id, amount, reason, campaign_id, note, now_ms)
+    append_rows(conn, [ledger_row(account_id, amount, reason, campaign_id, note, now_ms)])
     if amount and trigger is not None:
         balance_crossed(conn, account_id=account_id, balance=new_balance, now_ms=now_ms)
     return new_balance
@@ -168,18 +167,6 @@ def ledger_sum(conn: Connection, account_id: int) -> int:
             credit_ledger.c.account_id == account_id
         )
     ).scalar_one()
-
-
-def _append(
-    conn: Connection,
-    account_id: int,
-    amount: int,
-    reason: LedgerReason,
-    campaign_id: int | None,
-    note: str,
-    now_ms: int,
-) -> None:
-    append_rows(conn, [ledger_row(account_id, amount, reason, campaign_id, note, now_ms)])
 
 
 def ledger_row(
