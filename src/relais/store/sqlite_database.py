@@ -2,7 +2,8 @@
 
 A writer thread owns the only write connection and commits groups of writes; reads run on a
 small pool of reader threads (WAL lets them run beside the writer). Processes that share the
-file take turns through `WriterTurn` (store.database has the whole contract).
+file take turns through `WriterTurn` (store.database has the whole contract). With
+`synchronous=FULL`, the WAL is synced after the turn is let go (store.wal_sync).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from relais.core.errors import StorageError
 from relais.store.advisory_locks import AdvisoryLock
 from relais.store.storage_errors import storage_errors
+from relais.store.wal_sync import WalFile, WalSyncer
 from relais.store.write_groups import GROUP_LIMIT, GroupRead, Work, Write, run_group
 
 T = TypeVar("T")
@@ -108,8 +111,12 @@ class SqliteDatabase:
 
     def __init__(self, path: Path, *, synchronous: str = "FULL", readers: int = 4) -> None:
         self.path = path
-        self._write_engine = _sqlite_engine(path, writer=True, synchronous=synchronous)
-        self._read_engine = _sqlite_engine(path, writer=False, synchronous=synchronous)
+        # FULL's sync is ours, made outside the write lock (store.wal_sync); SQLite's own
+        # commits then need NORMAL's, which still syncs around every checkpoint.
+        self._syncer = WalSyncer(WalFile(path)) if synchronous == "FULL" else None
+        connection_synchronous = "NORMAL" if self._syncer is not None else synchronous
+        self._write_engine = _sqlite_engine(path, writer=True, synchronous=connection_synchronous)
+        self._read_engine = _sqlite_engine(path, writer=False, synchronous=connection_synchronous)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="relais-sqlite-read")
         # Each reader thread keeps its connection: a checkout from the pool and its reset on
@@ -157,6 +164,8 @@ class SqliteDatabase:
     async def close(self) -> None:
         self._jobs.put(None)
         await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        if self._syncer is not None:
+            self._syncer.close()
         self._readers.shutdown(wait=True)
         for conn in self._reader_connections:
             conn.close()
@@ -182,7 +191,7 @@ class SqliteDatabase:
                     outcomes = self._run_group_in_turn(conn, group)
                 self.turn_wait_seconds += taken - asked
                 self.write_seconds += time.perf_counter() - taken
-                self._publish(group, outcomes)  # the turn let go of first: others may write
+                self._committed(group, outcomes)  # the turn let go of first: others may write
                 if stop:
                     return
         finally:
@@ -228,6 +237,23 @@ class SqliteDatabase:
         self.groups_committed += 1
         self.works_committed += 1
         return (True, result)
+
+    def _committed(self, group: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+        """Publish the group's outcomes once durable: at once, or after the syncer's next
+        sync (its failure fails the group's writes: their callers must not hear they are
+        safe)."""
+        if self._syncer is None:
+            self._publish(group, outcomes)
+            return
+
+        def publish(error: BaseException | None) -> None:
+            if error is None:
+                self._publish(group, outcomes)
+                return
+            failed = StorageError(f"database error: the WAL could not be synced ({error})")
+            self._publish(group, [(False, failed)] * len(group))
+
+        self._syncer.committed(publish)
 
     @staticmethod
     def _publish(group: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
