@@ -80,6 +80,8 @@ async def test_metrics_show_the_database_writers_of_each_role(platform):
         db_works_committed=40,
         db_write_seconds=1.5,
         db_turn_wait_seconds=0.25,
+        db_syncs=5,
+        db_sync_seconds=0.125,
     )
     await platform.db.write(
         lambda conn: process_reports_store.save(
@@ -91,5 +93,7 @@ async def test_metrics_show_the_database_writers_of_each_role(platform):
     assert 'relais_db_works_committed_total{role="delivery"} 40.0' in metrics
     assert 'relais_db_write_seconds_total{role="delivery"} 1.5' in metrics
     assert 'relais_db_turn_wait_seconds_total{role="delivery"} 0.25' in metrics
+    assert 'relais_db_syncs_total{role="delivery"} 5.0' in metrics
+    assert 'relais_db_sync_seconds_total{role="delivery"} 0.125' in metrics
     own = re.search(r'relais_db_write_seconds_total\{role="api"\} (\S+)', metrics)
     assert own is not None and float(own.group(1)) > 0

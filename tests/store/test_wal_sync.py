@@ -83,6 +83,8 @@ async def test_groups_committed_during_a_sync_share_the_next_one(database_path, 
         await asyncio.gather(*writes)
         assert database.groups_committed == 10
         assert 2 <= len(recorder.synced) <= 5
+        assert database.syncs == len(recorder.synced)  # what /metrics reports
+        assert database.sync_seconds >= 0.1 * database.syncs
     finally:
         await database.close()
 
@@ -113,6 +115,7 @@ async def test_full_is_normal_for_sqlite_with_relais_syncing_and_other_settings_
     try:
         assert await database.write(synchronous_setting) == connection
         assert bool(recorder.synced) is relais_syncs
+        assert (database.syncs > 0) is relais_syncs
     finally:
         await database.close()
 

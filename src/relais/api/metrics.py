@@ -97,6 +97,8 @@ class RelaisCollector(Collector):
             ("works_committed", "Writes committed (several share a transaction)"),
             ("write_seconds", "Seconds spent inside write transactions"),
             ("turn_wait_seconds", "Seconds waited for SQLite's write turn"),
+            ("syncs", "Syncs of SQLite's WAL, each after one or more commits"),
+            ("sync_seconds", "Seconds spent in syncs of SQLite's WAL"),
         ]
         for name, help_text in writers:
             family = CounterMetricFamily(f"relais_db_{name}", help_text, labels=["role"])

@@ -35,6 +35,8 @@ class ProcessFigures:
     db_works_committed: int = 0
     db_write_seconds: float = 0.0
     db_turn_wait_seconds: float = 0.0
+    db_syncs: int = 0
+    db_sync_seconds: float = 0.0
 
     @property
     def role(self) -> str:
@@ -58,6 +60,8 @@ def own_figures(platform: Platform) -> ProcessFigures:
     figures.db_works_committed = getattr(db, "works_committed", 0)
     figures.db_write_seconds = getattr(db, "write_seconds", 0.0)
     figures.db_turn_wait_seconds = getattr(db, "turn_wait_seconds", 0.0)
+    figures.db_syncs = getattr(db, "syncs", 0)
+    figures.db_sync_seconds = getattr(db, "sync_seconds", 0.0)
     dispatcher = platform.dispatcher
     if dispatcher is not None:
         figures.delivers = True

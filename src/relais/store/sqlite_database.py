@@ -134,6 +134,15 @@ class SqliteDatabase:
         self.turn_wait_seconds = 0.0
         self.write_seconds = 0.0
 
+    @property
+    def syncs(self) -> int:
+        """WAL syncs made after commits (store.wal_sync); 0 unless `synchronous=FULL`."""
+        return self._syncer.syncs if self._syncer is not None else 0
+
+    @property
+    def sync_seconds(self) -> float:
+        return self._syncer.sync_seconds if self._syncer is not None else 0.0
+
     async def write(
         self,
         work: Callable[..., T],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ class WalSyncer:
             queue.SimpleQueue()
         )
         self.syncs = 0
+        self.sync_seconds = 0.0  # in the sync itself: the disk's answer time, summed
         self._thread = threading.Thread(target=self._loop, name="relais-sqlite-wal-sync")
         self._thread.daemon = True
         self._thread.start()
@@ -95,10 +97,12 @@ class WalSyncer:
             publishers = [publish for publish in batch if publish is not None]
             if publishers:
                 error: BaseException | None = None
+                started = time.perf_counter()
                 try:
                     self._wal.sync()
                 except OSError as exc:
                     error = exc
+                self.sync_seconds += time.perf_counter() - started
                 self.syncs += 1
                 for publish in publishers:
                     publish(error)
