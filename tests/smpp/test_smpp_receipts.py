@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relais.core.status import MessageStatus
 from relais.smpp import DeliverSm, Tag, make_tlvs
@@ -16,6 +18,7 @@ from relais.smpp.receipts import (
     receipt_from_pdu,
     stat_for,
 )
+from relais.smpp.receipts import _parse_any_form as parse_any_form
 
 APPENDIX_B = (
     "id:0123456789 sub:001 dlvrd:001 submit date:2406121030 done date:2406121031 "
@@ -99,6 +102,46 @@ def test_receipts_text_may_quote_other_keys() -> None:
     assert receipt is not None
     assert (receipt.id, receipt.stat) == ("1", "DELIVRD")
     assert receipt.text == "your id: 99 stat: ok"
+
+
+_VALUE = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=12)
+_DIGITS = st.text(st.sampled_from("0123456789"), min_size=1, max_size=14)
+_ANY_TEXT = st.text(max_size=40) | st.sampled_from([" id:9 stat:UNDELIV", "  err:1  ", ""])
+
+
+@given(_VALUE, _VALUE, _VALUE, _DIGITS, _DIGITS, _VALUE, _VALUE, _ANY_TEXT)
+def test_receipts_in_appendix_b_form_read_as_the_general_parser_reads_them(
+    message_id: str,
+    sub: str,
+    dlvrd: str,
+    submitted: str,
+    done: str,
+    stat: str,
+    err: str,
+    text: str,
+) -> None:
+    """The usual form has a fast reading of its own: it must say what the cut at keys says."""
+    receipt = (
+        f"id:{message_id} sub:{sub} dlvrd:{dlvrd} submit date:{submitted} done date:{done}"
+        f" stat:{stat} err:{err} text:{text}"
+    )
+    assert parse_receipt(receipt) == parse_any_form(receipt)
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    [
+        APPENDIX_B.upper(),
+        APPENDIX_B.replace(" sub:", "  sub:"),
+        APPENDIX_B.replace("submit date", "submit_date"),
+        "xx " + APPENDIX_B,
+        APPENDIX_B.replace("stat:DELIVRD", "stat:délivré"),
+    ],
+)
+def test_receipts_near_the_usual_form_still_read_through_the_general_parser(receipt: str) -> None:
+    parsed = parse_receipt(receipt)
+    assert parsed is not None and parsed == parse_any_form(receipt)
+    assert parsed.id is not None and parsed.id.lower() == "0123456789"
 
 
 def test_receipts_ordinary_text_is_not_a_receipt() -> None:

@@ -69,6 +69,15 @@ _STAT_BY_STATE: Final[dict[int, str]] = {
 _KEY: Final = re.compile(
     r"(?:^|(?<=\s))(id|sub|dlvrd|submit[ _]?date|done[ _]?date|stat|err|text)\s*:", re.IGNORECASE
 )
+# Appendix B exactly as the simulator, Kannel and most SMSCs write it: lower-case keys in
+# order, one space apart, values of printable ASCII. `parse_receipt` reads it with this one
+# match (~3 µs) and leaves every other form to the general cut at keys (~16 µs), which gives
+# the same receipt for this form (tests/smpp/test_smpp_receipts.py proves it).
+_APPENDIX_B: Final = re.compile(
+    r"id:([!-~]+) sub:([!-~]+) dlvrd:([!-~]+) submit date:([0-9]+) done date:([0-9]+)"
+    r" stat:([!-~]+) err:([!-~]+) text:(.*)",
+    re.DOTALL,
+)
 _HEX: Final = frozenset("0123456789abcdef")
 _DATE_FORMATS: Final = {10: "%y%m%d%H%M", 12: "%y%m%d%H%M%S", 14: "%Y%m%d%H%M%S"}
 
@@ -144,6 +153,23 @@ def _stat(raw: str) -> str:
 
 def parse_receipt(text: str) -> DeliveryReceipt | None:
     """The receipt in a deliver_sm text, or None when it names neither an id nor a stat."""
+    usual = _APPENDIX_B.fullmatch(text)
+    if usual is not None:
+        message_id, sub, dlvrd, submit_date, done_date, stat, err, text_value = usual.groups()
+        return DeliveryReceipt(
+            id=message_id,
+            stat=_stat(stat),
+            err=err,
+            sub=sub,
+            dlvrd=dlvrd,
+            submit_date=submit_date,
+            done_date=done_date,
+            text=text_value.strip(),
+        )
+    return _parse_any_form(text)
+
+
+def _parse_any_form(text: str) -> DeliveryReceipt | None:
     values: dict[str, str] = {}
     matches = list(_KEY.finditer(text))
     keys = [_key_name(match.group(1)) for match in matches]
