@@ -8,6 +8,7 @@ import asyncio
 import socket
 from pathlib import Path
 
+from relais.server import doorbell
 from relais.server.doorbell import Bell, Doorbell, doorbell_dir
 
 
@@ -60,6 +61,29 @@ async def test_rings_of_one_loop_turn_are_one_wake_up(tmp_path: Path):
             bell.ring_events()
         await settle()
         assert (listener.queued, listener.events) == (1, 1)
+    finally:
+        bell.close()
+        listener.doorbell.close()
+
+
+async def test_rings_closer_than_the_interval_are_one_wake_up_at_its_end(
+    tmp_path: Path, monkeypatch
+):
+    interval = 0.3  # longer than RING_INTERVAL_S, so that a slow machine keeps the rings within it
+    monkeypatch.setattr(doorbell, "RING_INTERVAL_S", interval)
+    listener = Listener(tmp_path)
+    listener.doorbell.open()
+    bell = Bell(tmp_path)
+    try:
+        bell.ring_queued()
+        await asyncio.sleep(0.002)
+        assert listener.queued == 1  # the first at once
+        for _ in range(3):  # then rings of later loop turns, within the interval
+            bell.ring_queued()
+            await asyncio.sleep(0.001)
+        assert listener.queued == 1
+        await asyncio.sleep(interval + 0.1)
+        assert listener.queued == 2  # held back, not lost
     finally:
         bell.close()
         listener.doorbell.close()
