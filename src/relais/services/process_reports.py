@@ -6,7 +6,7 @@ process (another process, maybe another machine) shows them too."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from relais.core.connector import ConnectorStatus
@@ -30,7 +30,8 @@ class ProcessFigures:
     webhook_oldest_pending_seconds: float = 0.0
     delivers: bool = False
     sends_webhooks: bool = False
-    # The database writer's figures (store.sqlite_database, store.postgres_database).
+    # The database writer's figures (store.sqlite_database, store.postgres_database): each
+    # `db_<name>` is the database's `<name>`, its default where the backend keeps none.
     db_groups_committed: int = 0
     db_works_committed: int = 0
     db_write_seconds: float = 0.0
@@ -53,15 +54,13 @@ class ProcessFigures:
         return cls(**known)
 
 
+_DB_FIGURES = [figure for figure in fields(ProcessFigures) if figure.name.startswith("db_")]
+
+
 def own_figures(platform: Platform) -> ProcessFigures:
     figures = ProcessFigures()
-    db = platform.db
-    figures.db_groups_committed = getattr(db, "groups_committed", 0)
-    figures.db_works_committed = getattr(db, "works_committed", 0)
-    figures.db_write_seconds = getattr(db, "write_seconds", 0.0)
-    figures.db_turn_wait_seconds = getattr(db, "turn_wait_seconds", 0.0)
-    figures.db_syncs = getattr(db, "syncs", 0)
-    figures.db_sync_seconds = getattr(db, "sync_seconds", 0.0)
+    for figure in _DB_FIGURES:
+        setattr(figures, figure.name, getattr(platform.db, figure.name[3:], figure.default))
     dispatcher = platform.dispatcher
     if dispatcher is not None:
         figures.delivers = True
