@@ -3,12 +3,19 @@ reads for each key: the blacklist, the NPAI list and the flood counts, on both b
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import create_async_engine
 from tests.support import campaign_row, make_customer, message_row
 
+from relais.store import advisory_locks
+from relais.store.database import async_url
 from relais.store.paid_campaigns import insert_paid_campaign
-from relais.store.screening import screen_many, screen_one
+from relais.store.screening import flood_locks, screen_many, screen_one
 from relais.store.tables import blacklist, npai
+from relais.store.write_groups import GroupRead
 
 LISTED, UNREACHABLE, QUIET, BUSY = "33600000001", "33600000002", "33600000003", "33600000004"
 WINDOW = (1_000, 5_000)
@@ -72,3 +79,44 @@ async def test_many_keys_read_what_each_key_reads_alone(platform, customer):
         (False, False, 0, 0),
         (False, False, 0, 0),
     ]
+
+
+async def test_a_group_s_screening_waits_for_its_locks_then_reads_what_their_holder_committed(
+    platform, customer, settings
+):
+    """PostgreSQL: a group's flood locks are taken before its screening reads, so the
+    screening counts the message that the transaction it waited for committed."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite's single writer takes no advisory lock")
+    account_id = customer.account.id
+    locks = flood_locks(account_id, BUSY)
+
+    def send_one(conn):
+        advisory_locks.take(conn, locks)
+        insert_paid_campaign(
+            conn,
+            campaign=campaign_row(account_id, text="Hello", send_at=2_000),
+            messages=[message_row(account_id, BUSY, text="Hello", due_at=2_000, cost=0)],
+            payer=account_id,
+            amount=0,
+            now_ms=1,
+        )
+
+    engine = create_async_engine(async_url(settings.database_url))
+    try:
+        async with engine.connect() as holder:
+            transaction = await holder.begin()
+            await holder.run_sync(send_one)  # its transaction stays open, the locks held
+            screened = asyncio.ensure_future(
+                platform.db.write(
+                    lambda conn, found: found,
+                    locks=locks,
+                    group_read=GroupRead(screen_many, (account_id, BUSY, "Hello", WINDOW)),
+                )
+            )
+            await asyncio.sleep(0.5)
+            assert not screened.done()
+            await transaction.commit()
+            assert await asyncio.wait_for(screened, timeout=10) == (False, False, 1, 1)
+    finally:
+        await engine.dispose()
