@@ -7,11 +7,9 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from relais.store import advisory_locks
 from relais.store.advisory_locks import AdvisoryLock, LockSet
-from relais.store.database import async_url
 
 SPACE = 0x7E57
 _HELD = text(
@@ -25,18 +23,6 @@ _TRY_ONE = text("SELECT pg_try_advisory_lock(:key)")
 def postgres_only(platform) -> None:
     if platform.db.dialect != "postgresql":
         pytest.skip("SQLite's single writer takes no advisory lock")
-
-
-@pytest.fixture
-async def other_session(platform, settings):
-    """A connection of its own, outside the platform's writer."""
-    postgres_only(platform)
-    engine = create_async_engine(async_url(settings.database_url))
-    try:
-        async with engine.connect() as conn:
-            yield conn
-    finally:
-        await engine.dispose()
 
 
 async def test_a_write_runs_holding_the_locks_it_declared(platform):

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import create_async_engine
 from tests.support import campaign_row, make_customer, message_row
 
 from relais.store import advisory_locks
-from relais.store.database import async_url
 from relais.store.paid_campaigns import insert_paid_campaign
 from relais.store.screening import flood_locks, screen_many, screen_one
 from relais.store.tables import blacklist, npai
@@ -82,12 +79,10 @@ async def test_many_keys_read_what_each_key_reads_alone(platform, customer):
 
 
 async def test_a_group_s_screening_waits_for_its_locks_then_reads_what_their_holder_committed(
-    platform, customer, settings
+    platform, customer, other_session
 ):
     """PostgreSQL: a group's flood locks are taken before its screening reads, so the
     screening counts the message that the transaction it waited for committed."""
-    if platform.db.dialect != "postgresql":
-        pytest.skip("SQLite's single writer takes no advisory lock")
     account_id = customer.account.id
     locks = flood_locks(account_id, BUSY)
 
@@ -102,21 +97,16 @@ async def test_a_group_s_screening_waits_for_its_locks_then_reads_what_their_hol
             now_ms=1,
         )
 
-    engine = create_async_engine(async_url(settings.database_url))
-    try:
-        async with engine.connect() as holder:
-            transaction = await holder.begin()
-            await holder.run_sync(send_one)  # its transaction stays open, the locks held
-            screened = asyncio.ensure_future(
-                platform.db.write(
-                    lambda conn, found: found,
-                    locks=locks,
-                    group_read=GroupRead(screen_many, (account_id, BUSY, "Hello", WINDOW)),
-                )
-            )
-            await asyncio.sleep(0.5)
-            assert not screened.done()
-            await transaction.commit()
-            assert await asyncio.wait_for(screened, timeout=10) == (False, False, 1, 1)
-    finally:
-        await engine.dispose()
+    transaction = await other_session.begin()
+    await other_session.run_sync(send_one)  # its transaction stays open, the locks held
+    screened = asyncio.ensure_future(
+        platform.db.write(
+            lambda conn, found: found,
+            locks=locks,
+            group_read=GroupRead(screen_many, (account_id, BUSY, "Hello", WINDOW)),
+        )
+    )
+    await asyncio.sleep(0.5)
+    assert not screened.done()
+    await transaction.commit()
+    assert await asyncio.wait_for(screened, timeout=10) == (False, False, 1, 1)
