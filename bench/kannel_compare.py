@@ -121,10 +121,12 @@ def start_kannel(workdir: Path, window: int) -> Kannel:
     receiver, dlrs = start_dlr_receiver(ports.dlr_receiver)
     conf = workdir / "kannel.conf"
     conf.write_text(kannel_conf(ports, window, workdir))
-    bearerbox = start_group(["/usr/sbin/bearerbox", str(conf)])
+    # `log-level` covers the log files only: the console's level is `-v`, debug unless told,
+    # some 200 lines a message that Kannel formats and the bench would read.
+    bearerbox = start_group(["/usr/sbin/bearerbox", "-v", "4", str(conf)])
     drain_output(bearerbox, lambda line: None)
     wait_for_port(ports.smsbox, bearerbox)
-    smsbox = start_group(["/usr/sbin/smsbox", str(conf)])
+    smsbox = start_group(["/usr/sbin/smsbox", "-v", "4", str(conf)])
     drain_output(smsbox, lambda line: None)
     wait_for_port(ports.sendsms, smsbox)
     deadline = time.monotonic() + 30
