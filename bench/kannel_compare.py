@@ -7,8 +7,12 @@ delivery report to a counting HTTP receiver in a process of its own (Kannel's "D
 callbacks"). Prints accepted/s, p50, p99, delivered to the SMSC/s (the SMSC's count), DLR
 callbacks/s and the CPU of each process during the load.
 
+By default bearerbox keeps its queue in memory only, as in issue 16's table: it answers
+before anything is on disk. `--store file|spool` gives it Kannel's store (neither syncs to
+disk before the answer; Relais syncs its WAL before every reply, docs/decisions.md).
+
     .venv/bin/python bench/kannel_compare.py [--requests 20000] [--concurrency 1,16,64]
-        [--window 100]
+        [--window 100] [--store none|file|spool]
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ class KannelPorts:
     dlr_receiver: int
 
 
-def kannel_conf(ports: KannelPorts, window: int, logs: Path) -> str:
+def kannel_conf(ports: KannelPorts, window: int, logs: Path, store: str) -> str:
     """bearerbox, one SMPP transceiver to the SMSC process, smsbox and a sendsms user."""
+    kept = "" if store == "none" else f'store-type = {store}\nstore-location = "{logs / "store"}"\n'
     return f"""
 group = core
 admin-port = {ports.admin}
@@ -75,7 +80,7 @@ box-allow-ip = 127.0.0.1
 log-file = "{logs / "bearerbox.log"}"
 log-level = 4
 dlr-storage = internal
-
+{kept}
 group = smsc
 smsc = smpp
 smsc-id = sim
@@ -115,12 +120,14 @@ class Kannel:
     processes: dict[str, list[psutil.Process]]
 
 
-def start_kannel(workdir: Path, window: int) -> Kannel:
+def start_kannel(workdir: Path, window: int, store: str) -> Kannel:
     ports = KannelPorts(free_port(), free_port(), free_port(), free_port(), free_port())
     smsc, smsc_counts = start_counting_smsc(ports.smsc, window, 0)
     receiver, dlrs = start_dlr_receiver(ports.dlr_receiver)
     conf = workdir / "kannel.conf"
-    conf.write_text(kannel_conf(ports, window, workdir))
+    if store == "spool":
+        (workdir / "store").mkdir()  # a directory, one file a message
+    conf.write_text(kannel_conf(ports, window, workdir, store))
     # `log-level` covers the log files only: the console's level is `-v`, debug unless told,
     # some 200 lines a message that Kannel formats and the bench would read.
     bearerbox = start_group(["/usr/sbin/bearerbox", "-v", "4", str(conf)])
@@ -290,7 +297,7 @@ async def warm_up(kannel: Kannel) -> None:
 
 async def bench_kannel(args: argparse.Namespace) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
-        kannel = start_kannel(Path(tmp), args.window)
+        kannel = start_kannel(Path(tmp), args.window, args.store)
         try:
             await warm_up(kannel)
             lines = []
@@ -312,6 +319,12 @@ def parse_args() -> argparse.Namespace:
         "--concurrency", type=lambda raw: [int(c) for c in raw.split(",")], default=[1, 16, 64]
     )
     parser.add_argument("--window", type=int, default=100, help="max-pending-submits")
+    parser.add_argument(
+        "--store",
+        choices=["none", "file", "spool"],
+        default="none",
+        help="bearerbox's store-type (none: its queue in memory only)",
+    )
     return parser.parse_args()
 
 
@@ -323,7 +336,10 @@ def main() -> None:
         raise SystemExit("Kannel is not installed (apt-get install kannel)")
     args = parse_args()
     exit_cleanly_on_sigterm()
-    say(f"Kannel against an SMSC process: window {args.window}, load {load_average()}")
+    say(
+        f"Kannel against an SMSC process: window {args.window}, store {args.store}, "
+        f"load {load_average()}"
+    )
     lines: list[str] = []
     try:
         lines = asyncio.run(bench_kannel(args))
