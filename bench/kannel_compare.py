@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,7 @@ class Kannel:
     smsc_counts: SmscCounts
     dlrs: DlrCounts
     processes: dict[str, list[psutil.Process]]
+    console_lines: Counter[str]
 
 
 def start_kannel(workdir: Path, window: int, store: str) -> Kannel:
@@ -130,11 +132,14 @@ def start_kannel(workdir: Path, window: int, store: str) -> Kannel:
     conf.write_text(kannel_conf(ports, window, workdir, store))
     # `log-level` covers the log files only: the console's level is `-v`, debug unless told,
     # some 200 lines a message that Kannel formats and the bench would read.
+    # Counted and printed: a box that writes a line a message is slowed by it (and so is
+    # the bench, which reads them).
+    console_lines: Counter[str] = Counter()
     bearerbox = start_group(["/usr/sbin/bearerbox", "-v", "4", str(conf)])
-    drain_output(bearerbox, lambda line: None)
+    drain_output(bearerbox, lambda line: console_lines.update(["bearerbox"]))
     wait_for_port(ports.smsbox, bearerbox)
     smsbox = start_group(["/usr/sbin/smsbox", "-v", "4", str(conf)])
-    drain_output(smsbox, lambda line: None)
+    drain_output(smsbox, lambda line: console_lines.update(["smsbox"]))
     wait_for_port(ports.sendsms, smsbox)
     deadline = time.monotonic() + 30
     while smsc_counts.binds < 1:
@@ -148,7 +153,7 @@ def start_kannel(workdir: Path, window: int, store: str) -> Kannel:
         "dlr receiver": [psutil.Process(receiver.pid)],
         "loadgen": [psutil.Process()],
     }
-    return Kannel(ports.sendsms, ports.dlr_receiver, smsc_counts, dlrs, processes)
+    return Kannel(ports.sendsms, ports.dlr_receiver, smsc_counts, dlrs, processes, console_lines)
 
 
 # --- A receiver of DLR callbacks that counts them, in a process of its own -----------------
@@ -306,6 +311,10 @@ async def bench_kannel(args: argparse.Namespace) -> list[str]:
                 first = FIRST_NUMBER + index * ROUND_SPAN
                 lines.append(await send_round(kannel, concurrency, args, first))
                 say("  " + lines[-1])
+            console = kannel.console_lines
+            lines.append(
+                f"\nconsole lines: bearerbox {console['bearerbox']:,}, smsbox {console['smsbox']:,}"
+            )
             return lines
         finally:
             stop_groups()
