@@ -45,7 +45,7 @@ from harness import (
     stop_groups,
     wait_for_port,
 )
-from loadgen import LoadResult, get_request, run_load
+from loadgen import BodyCheck, LoadResult, get_request, run_load
 
 FIRST_NUMBER = 33600000000
 ROUND_SPAN = 10_000_000
@@ -214,8 +214,7 @@ def sendsms_path(to: int, dlr_port: int) -> str:
     )
 
 
-def accepted_ok(body: bytes) -> bool:
-    return body.startswith(b"0: Accepted")
+accepted_ok = BodyCheck(b"0: Accepted")
 
 
 async def wait_for(done_count: int, read: Callable[[], int], timeout_s: float) -> None:
