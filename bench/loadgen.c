@@ -47,6 +47,7 @@ struct connection {
 static const char **requests;
 static uint32_t *lengths;
 static size_t request_count, next_request;
+static int open_connections;
 static double deadline;
 static const char *prefix, *contains;
 static size_t prefix_length, contains_length;
@@ -74,6 +75,7 @@ static void finish(struct connection *c, int epoll) {
     epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->open = 0;
+    open_connections--;
 }
 
 /* Send as much of the current request as the socket takes; 0 when the connection died. */
@@ -214,15 +216,15 @@ int main(int argc, char **argv) {
         struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
         epoll_ctl(epoll, EPOLL_CTL_ADD, c->fd, &event);
         c->open = 1;
+        open_connections++;
     }
 
     double started = now();
     deadline = started + atof(argv[4]);
     for (int i = 0; i < concurrency; i++)
         start_next(&connections[i], epoll);
-    int open_count = concurrency;
     struct epoll_event events[256];
-    while (open_count > 0) {
+    while (open_connections > 0) {
         int n = epoll_wait(epoll, events, 256, 1000);
         for (int i = 0; i < n; i++) {
             struct connection *c = events[i].data.ptr;
@@ -236,9 +238,6 @@ int main(int argc, char **argv) {
             if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 on_readable(c, epoll);
         }
-        open_count = 0;
-        for (int i = 0; i < concurrency; i++)
-            open_count += connections[i].open;
     }
     fclose(results);
     printf("seconds %.6f\n", now() - started);

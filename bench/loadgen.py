@@ -144,13 +144,13 @@ async def run_load(
     requests: int | None = None,
 ) -> LoadResult:
     """Load for `seconds`, or until `requests` were sent when given (whichever comes first)."""
-    native = native_generator() if requests is not None else None
-    if native is not None and (check is None or isinstance(check, BodyCheck)):
-        assert requests is not None
-        expect = check or BodyCheck(b"")
-        return await _run_native(
-            native, host, port, make_request, concurrency, seconds, expect, requests
-        )
+    if requests is not None and (check is None or isinstance(check, BodyCheck)):
+        native = native_generator()
+        if native is not None:
+            expect = check or BodyCheck(b"")
+            return await _run_native(
+                native, host, port, make_request, concurrency, seconds, expect, requests
+            )
     result = LoadResult()
     counter = [0]
     started = time.perf_counter()
